@@ -1,0 +1,59 @@
+# One-word entry points.  Each target sets up what it needs and can be re-run safely.
+#   make book     build the website into _build/html, every chapter executed
+#   make test     run every test: dlref, Keras parity, nbgrader pipeline, nbval, book build, browser
+#   make release  regenerate the student versions of the exercises (nbgrader generate_assignment)
+#   make execute  re-execute the chapters in place, refreshing their stored outputs
+#   make bench    run the speed and accuracy benchmarks (minutes; not part of the tests)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+APT_PACKAGES := chromium fonts-noto-cjk
+ASSIGNMENTS  := $(notdir $(wildcard exercises/source/*))
+
+.PHONY: venv system-deps book test release execute bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+	@$(PYTHON) -c 'import sys, venv, ensurepip; assert sys.version_info >= (3, 11)' 2>/dev/null || \
+		{ echo "need Python >= 3.11 with venv (Debian: apt-get install python3-venv)"; $(MAKE) --no-print-directory APT_PACKAGES="python3-venv" system-deps; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+# Debian packages: Chromium and CJK fonts for the browser test.  Installed when running as
+# root (as in CI); otherwise the command to run is printed.
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else \
+			echo "missing Debian packages: $$missing; run: sudo apt-get install $$missing"; \
+		fi; \
+	fi
+
+book: venv
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+test: venv system-deps book
+	$(BIN)/python -m pytest
+
+release: venv
+	cd exercises && for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$a --force || exit 1; done
+
+execute: venv
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace chapters/*.ipynb
+
+bench: venv
+	$(BIN)/python benchmarks/mlp_vs_keras.py
+
+clean:
+	rm -rf _build exercises/release exercises/gradebook.db

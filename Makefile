@@ -54,6 +54,7 @@ execute: venv
 
 bench: venv
 	$(BIN)/python benchmarks/mlp_vs_keras.py
+	$(BIN)/python benchmarks/cnn_vs_keras.py --profile
 
 clean:
 	rm -rf _build exercises/release exercises/gradebook.db

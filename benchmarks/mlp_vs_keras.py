@@ -1,6 +1,6 @@
 """The articles' two MLPs on full MNIST, dlref against Keras in one run.
 
-    python benchmarks/mlp_vs_keras.py [--epochs N]
+    python benchmarks/mlp_vs_keras.py [--epochs N] [--model mlp128|mlp512]
 
 Model ``mlp128`` (article 000): 784 -> Dense(128, relu) -> Dense(10, softmax),
 Adam, batch 32.  Model ``mlp512`` (article 002, with its data bugs fixed:
@@ -14,7 +14,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import EpochTimer, main, peak_mb  # noqa: E402
+from common import accuracy, main, peak_mb, train  # noqa: E402
 
 MODELS = {
     "mlp128": "784 -> Dense(128, relu) -> Dense(10, softmax), Adam, batch 32",
@@ -31,46 +31,41 @@ def load():
     return prep(x_train), y_train, prep(x_test), y_test
 
 
-def run_dlref(name):
-    import numpy as np
+def layers_for(name, L):
+    """The same architecture from either library's ``layers`` module."""
+    hidden, _, _ = CONFIG[name]
+    return [L.Dense(u, activation=a) for u, a in hidden] + [L.Dense(10, activation="softmax")]
+
+
+def initial_weights(name):
     import dlref
-    from dlref.layers import Dense
-    x, y, xt, yt = load()
-    hidden, opt, batch = CONFIG[name]
     dlref.set_random_seed(0)
-    model = dlref.models.Sequential([Dense(u, activation=a) for u, a in hidden] +
-                                    [Dense(10, activation="softmax")])
+    model = dlref.models.Sequential(layers_for(name, dlref.layers))
     model.build((None, 784))
+    return model.get_weights()
+
+
+def run_dlref(name, weights):
+    import dlref
+    x, y, xt, yt = load()
+    _, opt, batch = CONFIG[name]
+    model = dlref.models.Sequential(layers_for(name, dlref.layers))
+    model.build((None, 784))
+    model.set_weights(weights)
     model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    timer = EpochTimer()
-    for _ in range(EPOCHS):
-        with timer:
-            model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
-    acc = float(np.mean(np.argmax(model.predict(xt, batch_size=1000), axis=1) == yt))
-    return {"epoch_s": timer.times, "acc": acc, "peak_mb": peak_mb()}
+    times = train(model, x, y, batch, EPOCHS)
+    return {"epoch_s": times, "acc": accuracy(model, xt, yt), "peak_mb": peak_mb()}
 
 
-def run_keras(name):
-    import numpy as np
+def run_keras(name, weights):
     import keras
     x, y, xt, yt = load()
-    hidden, opt, batch = CONFIG[name]
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((784,))] + [keras.layers.Dense(u, activation=a) for u, a in hidden] +
-                             [keras.layers.Dense(10, activation="softmax")])
+    _, opt, batch = CONFIG[name]
+    model = keras.Sequential([keras.Input((784,))] + layers_for(name, keras.layers))
+    model.set_weights(weights)
     model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    timer = EpochTimer()
-
-    class Timing(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            timer.__enter__()
-
-        def on_epoch_end(self, epoch, logs=None):
-            timer.__exit__()
-
-    model.fit(x, y, batch_size=batch, epochs=EPOCHS, verbose=0, callbacks=[Timing()])
-    acc = float(np.mean(np.argmax(model.predict(xt, batch_size=1000, verbose=0), axis=1) == yt))
-    return {"epoch_s": timer.times, "acc": acc, "peak_mb": peak_mb()}
+    times = train(model, x, y, batch, EPOCHS)
+    return {"epoch_s": times, "acc": accuracy(model, xt, yt, verbose=0), "peak_mb": peak_mb()}
 
 
 if __name__ == "__main__":
@@ -78,6 +73,5 @@ if __name__ == "__main__":
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--model", choices=list(MODELS), action="append")
     args = parser.parse_args()
-    EPOCHS = args.epochs
-    os.environ["BENCH_EPOCHS"] = str(EPOCHS)
-    main({k: MODELS[k] for k in (args.model or MODELS)}, run_dlref, run_keras)
+    os.environ["BENCH_EPOCHS"] = str(args.epochs)   # read by the child processes
+    main({k: MODELS[k] for k in (args.model or MODELS)}, initial_weights, run_dlref, run_keras)

@@ -5,11 +5,11 @@ follow Keras, so that each dlref name maps one to one onto the framework
 chapters: ``dlref.layers.Dense`` is ``keras.layers.Dense``,
 ``dlref.optimizers.Adam`` is ``keras.optimizers.Adam`` and so on.
 """
-from dlref import (activations, data, functional, gradcheck, graph,
-                   initializers, layers, losses, models, neuron, optimizers)
+from dlref import (activations, conv, data, functional, gradcheck, graph,
+                   initializers, layers, losses, models, neuron, optimizers, recurrent)
 from dlref.random import set_random_seed
 
-__all__ = ["activations", "data", "functional", "gradcheck", "graph",
+__all__ = ["activations", "conv", "data", "functional", "gradcheck", "graph",
            "initializers", "layers", "losses", "models", "neuron",
-           "optimizers", "set_random_seed"]
+           "optimizers", "recurrent", "set_random_seed"]
 __version__ = "0.1.0"

@@ -83,3 +83,12 @@ def activation_backward(dout, cache):
         raise ValueError(f"dout must have the activation's output shape {out.shape}, "
                          f"got {dout.shape}")
     return backward(dout, x, out)
+
+
+# The convolutional and recurrent pairs live in their own modules (chapters 9 and 10) and are
+# listed here too, so that every forward/backward pair of the course is one import away.
+from dlref.conv import (conv2d_backward, conv2d_forward, conv2d_forward_naive,  # noqa: E402,F401
+                        max_pool2d_backward, max_pool2d_forward)
+from dlref.recurrent import (lstm_backward, lstm_forward, lstm_step_backward,  # noqa: E402,F401
+                             lstm_step_forward, rnn_backward, rnn_forward, rnn_step_backward,
+                             rnn_step_forward)

@@ -73,7 +73,7 @@ def orthogonal(shape, dtype="float32", seed=None):
     q *= np.sign(np.diag(r))
     if rows < cols:
         q = q.T
-    return q.reshape(shape).astype(dtype)
+    return np.ascontiguousarray(q.reshape(shape), dtype=dtype)
 
 
 _INITIALIZERS = {

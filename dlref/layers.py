@@ -9,7 +9,9 @@ Chapters 3, 6 and 8 build networks from them.
 import numpy as np
 
 from dlref import activations, initializers
+from dlref import conv as C
 from dlref import functional as F
+from dlref import recurrent as R
 from dlref._checks import as_float_array
 
 WEIGHT_ORDER = ("kernel", "recurrent_kernel", "bias")  # the order of keras get_weights()
@@ -79,6 +81,21 @@ class Layer:
         """
         raise NotImplementedError
 
+    # -- an optional activation after the layer's own computation ---------
+    def _set_activation(self, activation):
+        self.activation = activation or "linear"
+        self._act, self._act_backward = activations.get(self.activation)
+
+    def _activate(self, z):
+        """Keep the pre-activation ``z`` (the logits) and return ``activation(z)``."""
+        self.logits = z
+        self.output = self._act(z)
+        return self.output
+
+    def _activation_grad(self, dy, skip_activation):
+        """Gradient with respect to the logits, from the gradient with respect to the output."""
+        return dy if skip_activation else self._act_backward(dy, self.logits, self.output)
+
     # -- weights ----------------------------------------------------------
     @property
     def weight_keys(self):
@@ -125,8 +142,7 @@ class Dense(Layer):
         if not isinstance(units, (int, np.integer)) or units < 1:
             raise ValueError(f"units must be a positive integer, got {units!r}")
         self.units = int(units)
-        self.activation = activation or "linear"
-        self._act, self._act_backward = activations.get(self.activation)
+        self._set_activation(activation)
         self.use_bias = use_bias
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
@@ -145,12 +161,10 @@ class Dense(Layer):
 
     def forward(self, x, training=False):
         z, self._cache = F.dense_forward(x, self.params["kernel"], self.params.get("bias"))
-        self.logits = z
-        self.output = self._act(z)
-        return self.output
+        return self._activate(z)
 
     def backward(self, dy, skip_activation=False):
-        dz = dy if skip_activation else self._act_backward(dy, self.logits, self.output)
+        dz = self._activation_grad(dy, skip_activation)
         dx, dkernel, dbias = F.dense_backward(dz, self._cache, compute_dx=self.compute_input_grad)
         self.grads["kernel"] = dkernel
         if dbias is not None:
@@ -168,18 +182,13 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
-        self.activation = activation
-        self._act, self._act_backward = activations.get(activation)
+        self._set_activation(activation)
 
     def forward(self, x, training=False):
-        self.logits = x
-        self.output = self._act(x)
-        return self.output
+        return self._activate(x)
 
     def backward(self, dy, skip_activation=False):
-        if skip_activation:
-            return dy
-        return self._act_backward(dy, self.logits, self.output)
+        return self._activation_grad(dy, skip_activation)
 
     def get_config(self):
         return {**super().get_config(), "activation": self.activation}
@@ -199,7 +208,184 @@ class Flatten(Layer):
         return dy.reshape(self._shape)
 
 
-_LAYERS = {cls.__name__: cls for cls in (Dense, Activation, Flatten)}
+def _positive(value, name):
+    if not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Conv2D(Layer):
+    """2-D convolution over NHWC images, then an activation.
+
+    Input ``(batch, height, width, in_channels)``, output
+    ``(batch, out_height, out_width, filters)``; ``kernel`` is
+    ``(kh, kw, in_channels, filters)`` and ``bias`` ``(filters,)``, as in Keras.
+    """
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        self.filters = _positive(filters, "filters")
+        self.kernel_size = C._pair(kernel_size, "kernel_size")
+        self.strides = C._pair(strides, "strides")
+        if padding not in ("valid", "same"):
+            raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+        self.padding = padding
+        self._set_activation(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+
+    def build(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError("Conv2D expects images of shape (batch, height, width, channels), "
+                             f"got {tuple(input_shape)}")
+        self.add_weight("kernel", self.kernel_size + (input_shape[-1], self.filters), self.kernel_initializer)
+        if self.use_bias:
+            self.add_weight("bias", (self.filters,), self.bias_initializer)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        (oh, _, _), (ow, _, _) = (C.padding_amounts(input_shape[1], self.kernel_size[0], self.strides[0], self.padding),
+                                  C.padding_amounts(input_shape[2], self.kernel_size[1], self.strides[1], self.padding))
+        return (input_shape[0], oh, ow, self.filters)
+
+    def forward(self, x, training=False):
+        z, self._cache = C.conv2d_forward(x, self.params["kernel"], self.params.get("bias"),
+                                          self.strides, self.padding)
+        return self._activate(z)
+
+    def backward(self, dy, skip_activation=False):
+        dx, dkernel, dbias = C.conv2d_backward(self._activation_grad(dy, skip_activation), self._cache,
+                                               compute_dx=self.compute_input_grad)
+        self.grads["kernel"] = dkernel
+        if dbias is not None:
+            self.grads["bias"] = dbias
+        return dx
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "strides": self.strides, "padding": self.padding, "activation": self.activation,
+                "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
+                "bias_initializer": self.bias_initializer}
+
+
+class MaxPooling2D(Layer):
+    """Max-pooling of NHWC images; ``strides`` defaults to ``pool_size``, as in Keras."""
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = C._pair(pool_size, "pool_size")
+        self.strides = C._pair(strides, "strides") if strides is not None else self.pool_size
+        if padding not in ("valid", "same"):
+            raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+        self.padding = padding
+
+    def compute_output_shape(self, input_shape):
+        (oh, _, _), (ow, _, _) = (C.padding_amounts(input_shape[1], self.pool_size[0], self.strides[0], self.padding),
+                                  C.padding_amounts(input_shape[2], self.pool_size[1], self.strides[1], self.padding))
+        return (input_shape[0], oh, ow, input_shape[3])
+
+    def forward(self, x, training=False):
+        out, self._cache = C.max_pool2d_forward(x, self.pool_size, self.strides, self.padding)
+        return out
+
+    def backward(self, dy, skip_activation=False):
+        return C.max_pool2d_backward(dy, self._cache)
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
+                "padding": self.padding}
+
+
+class _Recurrent(Layer):
+    """Shared part of SimpleRNN and LSTM: weights, shapes, ``return_sequences``."""
+
+    gates = 1
+
+    def __init__(self, units, return_sequences=False, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        self.units = _positive(units, "units")
+        self.return_sequences = bool(return_sequences)
+        self.kernel_initializer = kernel_initializer
+        self.recurrent_initializer = recurrent_initializer
+        self.bias_initializer = bias_initializer
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"{type(self).__name__} expects sequences of shape (batch, timesteps, "
+                             f"features), got {tuple(input_shape)}")
+        width = self.gates * self.units
+        self.add_weight("kernel", (input_shape[-1], width), self.kernel_initializer)
+        self.add_weight("recurrent_kernel", (self.units, width), self.recurrent_initializer)
+        self.add_weight("bias", (width,), self.bias_initializer)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        if self.return_sequences:
+            return (input_shape[0], input_shape[1], self.units)
+        return (input_shape[0], self.units)
+
+    def forward(self, x, training=False):
+        p = self.params
+        hs, self._cache = self._forward(x, p["kernel"], p["recurrent_kernel"], p["bias"])
+        self._steps = hs.shape[1]
+        return hs if self.return_sequences else hs[:, -1]
+
+    def backward(self, dy, skip_activation=False):
+        if not self.return_sequences:        # only the last state was used
+            dhs = np.zeros((dy.shape[0], self._steps, self.units), dtype=dy.dtype)
+            dhs[:, -1] = dy
+            dy = dhs
+        dx, dkernel, drecurrent, dbias = self._backward(dy, self._cache, self.compute_input_grad)
+        self.grads.update(kernel=dkernel, recurrent_kernel=drecurrent, bias=dbias)
+        return dx
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "return_sequences": self.return_sequences,
+                "kernel_initializer": self.kernel_initializer,
+                "recurrent_initializer": self.recurrent_initializer,
+                "bias_initializer": self.bias_initializer}
+
+
+class SimpleRNN(_Recurrent):
+    """Fully connected recurrent layer, ``h_t = tanh(x_t W + h_{t-1} U + b)``, from ``h_0 = 0``.
+
+    Input ``(batch, timesteps, features)``; output ``(batch, units)``, or
+    ``(batch, timesteps, units)`` with ``return_sequences=True``.
+    """
+
+    _forward = staticmethod(R.rnn_forward)
+    _backward = staticmethod(R.rnn_backward)
+
+
+class LSTM(_Recurrent):
+    """Long short-term memory layer with Keras's gate order i, f, c, o (see ``dlref.recurrent``).
+
+    ``unit_forget_bias=True`` (the Keras default) starts the forget-gate bias
+    at 1, so that the cell remembers by default at the start of training.
+    """
+
+    gates = 4
+    _forward = staticmethod(R.lstm_forward)
+    _backward = staticmethod(R.lstm_backward)
+
+    def __init__(self, units, return_sequences=False, unit_forget_bias=True, **kwargs):
+        super().__init__(units, return_sequences=return_sequences, **kwargs)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        if self.unit_forget_bias:
+            self.params["bias"][self.units:2 * self.units] = 1.0
+
+    def get_config(self):
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
+
+
+_LAYERS = {cls.__name__: cls for cls in (Dense, Activation, Flatten, Conv2D, MaxPooling2D,
+                                         SimpleRNN, LSTM)}
 
 
 def from_config(class_name, config):

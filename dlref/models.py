@@ -46,9 +46,7 @@ class ProgressBar:
 
     def update(self, step, logs, final=False):
         now = time.perf_counter()
-        if self.verbose != 1 and not final or self.verbose == 0:
-            return
-        if self.verbose == 1 and not final and now - self.last < 0.1:
+        if self.verbose == 0 or (not final and (self.verbose == 2 or now - self.last < 0.1)):
             return
         self.last = now
         elapsed = now - self.start
@@ -277,18 +275,14 @@ class Sequential:
         return result["loss"] if not self.metrics else [result[k] for k in result]
 
     # -- weights and files ------------------------------------------------
-    def _require_built(self, action):
-        if not self.built:
-            self._ensure_built(action=action)
-
     def get_weights(self):
         """All weights, layer by layer, each in Keras's order (kernel, recurrent_kernel, bias)."""
-        self._require_built("get the weights of")
+        self._ensure_built(action="get the weights of")
         return [w for layer in self.layers for w in layer.get_weights()]
 
     def set_weights(self, weights):
         """Load a list such as ``keras_model.get_weights()``; checks the count and every shape."""
-        self._require_built("set the weights of")
+        self._ensure_built(action="set the weights of")
         weights = list(weights)
         expected = sum(len(layer.weight_keys) for layer in self.layers)
         if len(weights) != expected:
@@ -305,7 +299,7 @@ class Sequential:
 
     def summary(self, print_fn=print):
         """Print each layer's output shape and parameter count, as Keras does."""
-        self._require_built("summarise")
+        self._ensure_built(action="summarise")
         shape = self.input_shape
         print_fn(f"{'Layer (type)':<28}{'Output Shape':<20}{'Param #':>10}")
         for layer in self.layers:
@@ -321,7 +315,7 @@ class Sequential:
 
     def save(self, path):
         """Write architecture and weights to one ``.npz`` file."""
-        self._require_built("save")
+        self._ensure_built(action="save")
         arrays = {f"w{i}": w for i, w in enumerate(self.get_weights())}
         meta = {"config": self.get_config(), "input_shape": list(self.input_shape[1:])}
         np.savez(path, __model__=np.array(json.dumps(meta)), **arrays)

@@ -126,6 +126,9 @@ def test_ch01_autograde_three_submissions(course):
     feedback = course / "feedback" / "buggy" / name / f"{name}.html"
     html = feedback.read_text()
     assert "test_perceptron_update" in html and "modified in place" in html
+    # hidden tests stay hidden: no hidden line that did not fail appears in any feedback
+    for line in ("rng = np.random.default_rng(99)", "rng = np.random.default_rng(2024)", "BEGIN HIDDEN"):
+        assert line not in html, line
     untouched = (course / "feedback" / "untouched" / name / f"{name}.html").read_text()
     assert "NotImplementedError" in untouched
     assert (course / "feedback" / "solver" / name / f"{name}.html").is_file()

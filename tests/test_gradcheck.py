@@ -98,3 +98,12 @@ def test_rel_error_and_checker_inputs():
         numerical_gradient(lambda: 0.0, np.zeros(3, dtype=np.float32))
     with pytest.raises(TypeError, match="float64"):
         check_layer(Dense(2), np.zeros((1, 2)))
+
+
+def test_numerical_gradient_perturbs_any_memory_layout():
+    """A Fortran-ordered or transposed weight must be perturbed in place, not through a copy."""
+    a = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    g = numerical_gradient(lambda: float(np.sum(a ** 2)), a)
+    np.testing.assert_allclose(g, 2 * a, rtol=1e-9)
+    t = np.arange(6.0).reshape(3, 2).T
+    np.testing.assert_allclose(numerical_gradient(lambda: float(np.sum(t ** 2)), t), 2 * t, rtol=1e-9)

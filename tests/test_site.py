@@ -7,39 +7,22 @@ refused, so a page that needs a CDN fails here as it would offline.
 """
 import functools
 import http.server
-import os
 import re
-import shutil
 import threading
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _require_browser():
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing = "the Python package playwright (pip install -r requirements.txt)"
-    else:
-        missing = None if CHROMIUM else "Debian's chromium (apt-get install chromium)"
-    if missing:
-        if IN_CI:
-            pytest.fail(f"the browser test must run in CI, but {missing} is not installed")
-        pytest.skip(f"browser test needs {missing}")
 
 
 @pytest.fixture(scope="module")
 def site():
     if not (HTML / "chapters" / "01_neuron.html").is_file():
         pytest.fail(f"{HTML} has no built chapter 1: run `make book` first")
+
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -50,41 +33,6 @@ def site():
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    pg.foreign = []
-    pg.console_errors = []
-
-    def route(r):
-        host = urlparse(r.request.url).hostname
-        if host in ("127.0.0.1", "localhost") or r.request.url.startswith("data:"):
-            r.continue_()
-        else:
-            pg.foreign.append(r.request.url)
-            r.abort()
-
-    pg.route("**/*", route)
-    # pydata-sphinx-theme logs "invalid theme mode" once when localStorage is empty
-    pg.on("console", lambda m: m.type == "error" and "theme mode" not in m.text
-          and pg.console_errors.append(m.text))
-    yield pg
-    context.close()
 
 
 def test_static_html_references_no_other_host():

@@ -1,0 +1,214 @@
+"""Convolution and max-pooling, forward and backward (chapter 9, "Convolutional networks").
+
+Layout follows Keras: images are NHWC ``(batch, height, width, channels)``
+and a convolution kernel is ``(kh, kw, in_channels, filters)``.
+
+``conv2d_forward_naive`` is the definition written as loops, one output
+pixel at a time: slow, but it reads like the formula
+
+    out[n, y, x, f] = bias[f] + sum_{i, j, c} xpad[n, y*sh + i, x*sw + j, c] * kernel[i, j, c, f].
+
+``conv2d_forward`` computes the same thing with **im2col**: every receptive
+field becomes one row of a matrix, so the whole convolution is one matrix
+product.  Its backward pass runs the product backwards and scatters the
+patch gradients back into the image (**col2im**).  The only Python loops are
+over the ``kh * kw`` kernel offsets, never over pixels or batch items.
+"""
+import math
+
+import numpy as np
+
+from dlref._checks import as_float_array
+
+
+def _pair(value, name):
+    if isinstance(value, (int, np.integer)):
+        value = (int(value), int(value))
+    value = tuple(int(v) for v in value)
+    if len(value) != 2 or min(value) < 1:
+        raise ValueError(f"{name} must be a positive int or a pair of them, got {value!r}")
+    return value
+
+
+def padding_amounts(size, k, stride, padding):
+    """``(output_size, pad_before, pad_after)`` along one axis, as TensorFlow computes them.
+
+    ``'valid'``: no padding, ``out = floor((size - k) / stride) + 1``.
+    ``'same'``: ``out = ceil(size / stride)``, padded so that the windows cover the input; an
+    odd amount of padding puts the extra row or column after (bottom/right).
+    """
+    if padding == "valid":
+        out = (size - k) // stride + 1
+        if out < 1:
+            raise ValueError(f"a window of {k} does not fit an input of size {size} with 'valid' padding")
+        return out, 0, 0
+    if padding == "same":
+        out = math.ceil(size / stride)
+        total = max((out - 1) * stride + k - size, 0)
+        return out, total // 2, total - total // 2
+    raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+
+
+def _pad(x, kh, kw, strides, padding, value=0.0):
+    (oh, top, bottom), (ow, left, right) = (padding_amounts(x.shape[1], kh, strides[0], padding),
+                                            padding_amounts(x.shape[2], kw, strides[1], padding))
+    if top or bottom or left or right:
+        x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
+    return x, oh, ow, (top, left)
+
+
+def _check_conv(x, kernel, bias):
+    x = as_float_array(x, "x", ndim=4, allow_nan=True)
+    kernel = as_float_array(kernel, "kernel", ndim=4, allow_nan=True)
+    if x.shape[3] != kernel.shape[2]:
+        raise ValueError(f"x has {x.shape[3]} channels (shape {x.shape}, NHWC) but the kernel "
+                         f"{kernel.shape} expects {kernel.shape[2]}")
+    if bias is not None and np.shape(bias) != (kernel.shape[3],):
+        raise ValueError(f"bias must have shape ({kernel.shape[3]},), got {np.shape(bias)}")
+    return x, kernel
+
+
+def conv2d_forward_naive(x, kernel, bias, strides=1, padding="valid"):
+    """Reference convolution with explicit loops; same contract as :func:`conv2d_forward`."""
+    x, kernel = _check_conv(x, kernel, bias)
+    sh, sw = _pair(strides, "strides")
+    kh, kw, _, filters = kernel.shape
+    xp, oh, ow, _ = _pad(x, kh, kw, (sh, sw), padding)
+    out = np.zeros((x.shape[0], oh, ow, filters), dtype=np.result_type(x, kernel))
+    for n in range(x.shape[0]):
+        for y in range(oh):
+            for xx in range(ow):
+                patch = xp[n, y * sh:y * sh + kh, xx * sw:xx * sw + kw, :]      # (kh, kw, cin)
+                out[n, y, xx, :] = np.tensordot(patch, kernel, axes=3)
+    if bias is not None:
+        out += bias
+    return out
+
+
+def _windows(xp, ph, pw, strides, oh, ow):
+    """Yield ``(k, view)``: for each of the ``ph * pw`` window offsets in row-major order, the
+    strided view of ``xp`` holding that element of every window, shape ``(batch, oh, ow, c)``."""
+    sh, sw = strides
+    for k, (i, j) in enumerate(np.ndindex(ph, pw)):
+        yield k, xp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :]
+
+
+def im2col(xp, kh, kw, strides, oh, ow):
+    """Patches of a padded NHWC image as rows: ``(batch * oh * ow, kh * kw * cin)``.
+
+    Row ``(n, y, x)`` holds the receptive field of output pixel ``(y, x)`` of
+    image ``n``, flattened in the kernel's ``(kh, kw, cin)`` order.
+    """
+    n, _, _, c = xp.shape
+    sh, sw = strides
+    cols = np.empty((n, oh, ow, kh, kw, c), dtype=xp.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, :, i, j, :] = xp[:, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw, :]
+    return cols.reshape(n * oh * ow, kh * kw * c)
+
+
+def col2im(dcols, padded_shape, kh, kw, strides, oh, ow):
+    """Adjoint of :func:`im2col`: add each patch gradient back where the patch came from.
+
+    ``dcols`` holds the patch gradients grouped by kernel offset, shape
+    ``(kh * kw, batch * oh * ow, cin)``: block ``i * kw + j`` is what flows back
+    to the pixels that kernel offset ``(i, j)`` read.  Each block is added
+    into the padded image with one strided slice.
+    """
+    n, _, _, c = padded_shape
+    dxp = np.zeros(padded_shape, dtype=dcols.dtype)
+    for k, view in _windows(dxp, kh, kw, strides, oh, ow):
+        view += dcols[k].reshape(n, oh, ow, c)          # a view: this adds into dxp
+    return dxp
+
+
+def conv2d_forward(x, kernel, bias, strides=1, padding="valid"):
+    """2-D convolution (cross-correlation, as in every framework), NHWC.
+
+    Parameters
+    ----------
+    x : ndarray, shape (batch, height, width, in_channels)
+    kernel : ndarray, shape (kh, kw, in_channels, filters)
+    bias : ndarray, shape (filters,), or None
+    strides : int or (int, int)
+    padding : 'valid' or 'same'
+
+    Returns
+    -------
+    out : ndarray, shape (batch, out_height, out_width, filters)
+    cache : for :func:`conv2d_backward`
+    """
+    x, kernel = _check_conv(x, kernel, bias)
+    strides = _pair(strides, "strides")
+    kh, kw, cin, filters = kernel.shape
+    xp, oh, ow, _ = _pad(x, kh, kw, strides, padding)
+    cols = im2col(xp, kh, kw, strides, oh, ow)
+    out = cols @ kernel.reshape(kh * kw * cin, filters)
+    if bias is not None:
+        out += bias
+    cache = (x.shape, xp.shape, cols, kernel, bias is not None, strides, padding, (oh, ow))
+    return out.reshape(x.shape[0], oh, ow, filters), cache
+
+
+def conv2d_backward(dout, cache, compute_dx=True):
+    """Gradients of :func:`conv2d_forward`.
+
+    Returns ``(dx, dkernel, dbias)`` with the shapes of ``x``, ``kernel`` and
+    ``bias`` (``dbias`` is None without a bias; ``dx`` is None when
+    ``compute_dx`` is False).
+    """
+    x_shape, xp_shape, cols, kernel, has_bias, strides, padding, (oh, ow) = cache
+    kh, kw, cin, filters = kernel.shape
+    if dout.shape != (x_shape[0], oh, ow, filters):
+        raise ValueError(f"dout must have shape {(x_shape[0], oh, ow, filters)}, got {dout.shape}")
+    d = dout.reshape(-1, filters)
+    dkernel = (cols.T @ d).reshape(kernel.shape)
+    dbias = d.sum(axis=0) if has_bias else None
+    if not compute_dx:
+        return None, dkernel, dbias
+    # patch gradients d @ kernel^T, one (batch*oh*ow, cin) block per kernel offset
+    dcols = np.matmul(d, kernel.transpose(0, 1, 3, 2).reshape(kh * kw, filters, cin))
+    dxp = col2im(dcols, xp_shape, kh, kw, strides, oh, ow)
+    top = (xp_shape[1] - x_shape[1]) and padding_amounts(x_shape[1], kh, strides[0], padding)[1]
+    left = (xp_shape[2] - x_shape[2]) and padding_amounts(x_shape[2], kw, strides[1], padding)[1]
+    dx = dxp[:, top:top + x_shape[1], left:left + x_shape[2], :]
+    return dx, dkernel, dbias
+
+
+def max_pool2d_forward(x, pool_size=2, strides=None, padding="valid"):
+    """Max-pooling over ``pool_size`` windows, NHWC; ``strides`` defaults to ``pool_size``.
+
+    Returns ``(out, cache)``, ``out`` of shape ``(batch, out_height, out_width, channels)``.
+    The cache keeps, for every output, which window element was the maximum;
+    on ties it is the first in row-major order, as in TensorFlow.
+    """
+    x = as_float_array(x, "x", ndim=4, allow_nan=True)
+    ph, pw = _pair(pool_size, "pool_size")
+    strides = _pair(strides if strides is not None else (ph, pw), "strides")
+    xp, oh, ow, _ = _pad(x, ph, pw, strides, padding, value=-np.inf)
+    views = [view for _, view in _windows(xp, ph, pw, strides, oh, ow)]
+    out = views[0].copy()
+    for view in views[1:]:
+        np.maximum(out, view, out=out)
+    # argmax = number of window elements before the first one equal to the maximum
+    argmax = np.zeros(out.shape, dtype=np.int8 if len(views) < 128 else np.int32)
+    found = views[0] == out
+    for view in views[1:]:
+        argmax += ~found
+        found |= view == out
+    return out, (x.shape, xp.shape, argmax, (ph, pw), strides, padding)
+
+
+def max_pool2d_backward(dout, cache):
+    """Gradient of :func:`max_pool2d_forward`: each output's gradient goes to its window's maximum."""
+    x_shape, xp_shape, argmax, (ph, pw), strides, padding = cache
+    if dout.shape != argmax.shape:
+        raise ValueError(f"dout must have shape {argmax.shape}, got {dout.shape}")
+    oh, ow = argmax.shape[1:3]
+    dxp = np.zeros(xp_shape, dtype=dout.dtype)
+    for k, view in _windows(dxp, ph, pw, strides, oh, ow):
+        view += dout * (argmax == k)                   # a view: this adds into dxp
+    top = padding_amounts(x_shape[1], ph, strides[0], padding)[1]
+    left = padding_amounts(x_shape[2], pw, strides[1], padding)[1]
+    return dxp[:, top:top + x_shape[1], left:left + x_shape[2], :]

@@ -62,3 +62,10 @@ def lookup(table, name, kind):
     except KeyError:
         known = ", ".join(repr(k) for k in sorted(table))
         raise ValueError(f"unknown {kind} {name!r}; expected one of {known}") from None
+
+
+def positive_int(value, name):
+    """Return ``value`` as an int, or raise if it is not a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlref._checks import positive_int
 from dlref.random import get_rng
 
 MNIST_FILES = {
@@ -114,8 +115,7 @@ def minibatches(x, y, batch_size=32, shuffle=True, seed=None):
     """Yield ``(x_batch, y_batch)`` pairs covering the data once; the last may be smaller."""
     if len(x) != len(y):
         raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = positive_int(batch_size, "batch_size")
     order = get_rng(seed).permutation(len(x)) if shuffle else np.arange(len(x))
     for start in range(0, len(x), batch_size):
         idx = order[start:start + batch_size]

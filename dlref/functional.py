@@ -6,7 +6,6 @@ to ``out``, same shape) and that cache, and returns the gradients with
 respect to each input, in the order the forward pass took them.  Nothing is
 stored anywhere else, so each pair can be read, tested and graded alone.
 """
-import numpy as np
 
 from dlref import activations
 from dlref._checks import as_float_array, check_last_dim

@@ -12,7 +12,7 @@ from dlref import activations, initializers
 from dlref import conv as C
 from dlref import functional as F
 from dlref import recurrent as R
-from dlref._checks import as_float_array
+from dlref._checks import as_float_array, positive_int
 
 WEIGHT_ORDER = ("kernel", "recurrent_kernel", "bias")  # the order of keras get_weights()
 
@@ -139,9 +139,7 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(units, (int, np.integer)) or units < 1:
-            raise ValueError(f"units must be a positive integer, got {units!r}")
-        self.units = int(units)
+        self.units = positive_int(units, "units")
         self._set_activation(activation)
         self.use_bias = use_bias
         self.kernel_initializer = kernel_initializer
@@ -208,12 +206,6 @@ class Flatten(Layer):
         return dy.reshape(self._shape)
 
 
-def _positive(value, name):
-    if not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 class Conv2D(Layer):
     """2-D convolution over NHWC images, then an activation.
 
@@ -225,7 +217,7 @@ class Conv2D(Layer):
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        self.filters = _positive(filters, "filters")
+        self.filters = positive_int(filters, "filters")
         self.kernel_size = C._pair(kernel_size, "kernel_size")
         self.strides = C._pair(strides, "strides")
         if padding not in ("valid", "same"):
@@ -306,7 +298,7 @@ class _Recurrent(Layer):
     def __init__(self, units, return_sequences=False, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        self.units = _positive(units, "units")
+        self.units = positive_int(units, "units")
         self.return_sequences = bool(return_sequences)
         self.kernel_initializer = kernel_initializer
         self.recurrent_initializer = recurrent_initializer

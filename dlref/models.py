@@ -15,7 +15,7 @@ import numpy as np
 from dlref import layers as layers_module
 from dlref import losses as losses_module
 from dlref import optimizers as optimizers_module
-from dlref._checks import as_float_array
+from dlref._checks import as_float_array, positive_int
 from dlref.random import get_rng
 
 
@@ -142,6 +142,7 @@ class Sequential:
 
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for ``x``, computed ``batch_size`` samples at a time."""
+        batch_size = positive_int(batch_size, "batch_size")
         x = self._inputs(x)
         outs = [self._forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
         return np.concatenate(outs) if outs else np.zeros((0,) + self.output_shape[1:])
@@ -215,6 +216,7 @@ class Sequential:
     def fit(self, x, y, batch_size=32, epochs=1, verbose=1, validation_data=None, shuffle=True):
         """Train for ``epochs`` passes over ``(x, y)``; returns a :class:`History`."""
         self._check_compiled()
+        batch_size, epochs = positive_int(batch_size, "batch_size"), positive_int(epochs, "epochs")
         x = self._inputs(x)
         y = self._targets(y, len(x))
         if validation_data is not None:
@@ -256,6 +258,7 @@ class Sequential:
     def evaluate(self, x, y, batch_size=32, verbose=1, return_dict=False):
         """Loss (and metrics) over ``(x, y)``, averaged over samples as in Keras."""
         self._check_compiled()
+        batch_size = positive_int(batch_size, "batch_size")
         x = self._inputs(x)
         y = self._targets(y, len(x))
         totals = {"loss": 0.0, "accuracy": 0.0}

@@ -51,6 +51,8 @@ def test_errors_say_what_was_expected():
         m.predict(np.zeros((4, 3, 2)))
     with pytest.raises(TypeError, match="numeric array, got dtype <U"):
         m.predict(np.array([[["a"] * 3] * 2]))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
+        m.fit(np.zeros((4, 2, 3)), np.zeros(4, int), batch_size=0)
     with pytest.raises(ValueError, match="x has 4 samples but y has 3"):
         m.fit(np.zeros((4, 2, 3)), np.zeros(3, int), verbose=0)
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\]"):

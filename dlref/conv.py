@@ -37,16 +37,27 @@ def padding_amounts(size, k, stride, padding):
     ``'same'``: ``out = ceil(size / stride)``, padded so that the windows cover the input; an
     odd amount of padding puts the extra row or column after (bottom/right).
     """
-    if padding == "valid":
+    if check_padding(padding) == "valid":
         out = (size - k) // stride + 1
         if out < 1:
             raise ValueError(f"a window of {k} does not fit an input of size {size} with 'valid' padding")
         return out, 0, 0
-    if padding == "same":
-        out = math.ceil(size / stride)
-        total = max((out - 1) * stride + k - size, 0)
-        return out, total // 2, total - total // 2
-    raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+    out = math.ceil(size / stride)
+    total = max((out - 1) * stride + k - size, 0)
+    return out, total // 2, total - total // 2
+
+
+def output_size(input_shape, window, strides, padding):
+    """``(out_height, out_width)`` of a convolution or pooling of NHWC ``input_shape``."""
+    return (padding_amounts(input_shape[1], window[0], strides[0], padding)[0],
+            padding_amounts(input_shape[2], window[1], strides[1], padding)[0])
+
+
+def check_padding(padding):
+    """Return ``padding`` if it is ``'valid'`` or ``'same'``, else raise."""
+    if padding not in ("valid", "same"):
+        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+    return padding
 
 
 def _pad(x, kh, kw, strides, padding, value=0.0):
@@ -142,12 +153,12 @@ def conv2d_forward(x, kernel, bias, strides=1, padding="valid"):
     x, kernel = _check_conv(x, kernel, bias)
     strides = _pair(strides, "strides")
     kh, kw, cin, filters = kernel.shape
-    xp, oh, ow, _ = _pad(x, kh, kw, strides, padding)
+    xp, oh, ow, offset = _pad(x, kh, kw, strides, padding)
     cols = im2col(xp, kh, kw, strides, oh, ow)
     out = cols @ kernel.reshape(kh * kw * cin, filters)
     if bias is not None:
         out += bias
-    cache = (x.shape, xp.shape, cols, kernel, bias is not None, strides, padding, (oh, ow))
+    cache = (x.shape, xp.shape, offset, cols, kernel, bias is not None, strides, (oh, ow))
     return out.reshape(x.shape[0], oh, ow, filters), cache
 
 
@@ -158,7 +169,7 @@ def conv2d_backward(dout, cache, compute_dx=True):
     ``bias`` (``dbias`` is None without a bias; ``dx`` is None when
     ``compute_dx`` is False).
     """
-    x_shape, xp_shape, cols, kernel, has_bias, strides, padding, (oh, ow) = cache
+    x_shape, xp_shape, (top, left), cols, kernel, has_bias, strides, (oh, ow) = cache
     kh, kw, cin, filters = kernel.shape
     if dout.shape != (x_shape[0], oh, ow, filters):
         raise ValueError(f"dout must have shape {(x_shape[0], oh, ow, filters)}, got {dout.shape}")
@@ -170,10 +181,7 @@ def conv2d_backward(dout, cache, compute_dx=True):
     # patch gradients d @ kernel^T, one (batch*oh*ow, cin) block per kernel offset
     dcols = np.matmul(d, kernel.transpose(0, 1, 3, 2).reshape(kh * kw, filters, cin))
     dxp = col2im(dcols, xp_shape, kh, kw, strides, oh, ow)
-    top = (xp_shape[1] - x_shape[1]) and padding_amounts(x_shape[1], kh, strides[0], padding)[1]
-    left = (xp_shape[2] - x_shape[2]) and padding_amounts(x_shape[2], kw, strides[1], padding)[1]
-    dx = dxp[:, top:top + x_shape[1], left:left + x_shape[2], :]
-    return dx, dkernel, dbias
+    return dxp[:, top:top + x_shape[1], left:left + x_shape[2], :], dkernel, dbias
 
 
 def max_pool2d_forward(x, pool_size=2, strides=None, padding="valid"):
@@ -186,7 +194,7 @@ def max_pool2d_forward(x, pool_size=2, strides=None, padding="valid"):
     x = as_float_array(x, "x", ndim=4, allow_nan=True)
     ph, pw = _pair(pool_size, "pool_size")
     strides = _pair(strides if strides is not None else (ph, pw), "strides")
-    xp, oh, ow, _ = _pad(x, ph, pw, strides, padding, value=-np.inf)
+    xp, oh, ow, offset = _pad(x, ph, pw, strides, padding, value=-np.inf)
     views = [view for _, view in _windows(xp, ph, pw, strides, oh, ow)]
     out = views[0].copy()
     for view in views[1:]:
@@ -197,18 +205,16 @@ def max_pool2d_forward(x, pool_size=2, strides=None, padding="valid"):
     for view in views[1:]:
         argmax += ~found
         found |= view == out
-    return out, (x.shape, xp.shape, argmax, (ph, pw), strides, padding)
+    return out, (x.shape, xp.shape, offset, argmax, (ph, pw), strides)
 
 
 def max_pool2d_backward(dout, cache):
     """Gradient of :func:`max_pool2d_forward`: each output's gradient goes to its window's maximum."""
-    x_shape, xp_shape, argmax, (ph, pw), strides, padding = cache
+    x_shape, xp_shape, (top, left), argmax, (ph, pw), strides = cache
     if dout.shape != argmax.shape:
         raise ValueError(f"dout must have shape {argmax.shape}, got {dout.shape}")
     oh, ow = argmax.shape[1:3]
     dxp = np.zeros(xp_shape, dtype=dout.dtype)
     for k, view in _windows(dxp, ph, pw, strides, oh, ow):
         view += dout * (argmax == k)                   # a view: this adds into dxp
-    top = padding_amounts(x_shape[1], ph, strides[0], padding)[1]
-    left = padding_amounts(x_shape[2], pw, strides[1], padding)[1]
     return dxp[:, top:top + x_shape[1], left:left + x_shape[2], :]

@@ -96,6 +96,10 @@ class Layer:
         """Gradient with respect to the logits, from the gradient with respect to the output."""
         return dy if skip_activation else self._act_backward(dy, self.logits, self.output)
 
+    def _keep_grads(self, **grads):
+        """Store the weight gradients of the last ``backward`` (None means no such weight)."""
+        self.grads.update({k: g for k, g in grads.items() if g is not None})
+
     # -- weights ----------------------------------------------------------
     @property
     def weight_keys(self):
@@ -164,9 +168,7 @@ class Dense(Layer):
     def backward(self, dy, skip_activation=False):
         dz = self._activation_grad(dy, skip_activation)
         dx, dkernel, dbias = F.dense_backward(dz, self._cache, compute_dx=self.compute_input_grad)
-        self.grads["kernel"] = dkernel
-        if dbias is not None:
-            self.grads["bias"] = dbias
+        self._keep_grads(kernel=dkernel, bias=dbias)
         return dx
 
     def get_config(self):
@@ -220,9 +222,7 @@ class Conv2D(Layer):
         self.filters = positive_int(filters, "filters")
         self.kernel_size = C._pair(kernel_size, "kernel_size")
         self.strides = C._pair(strides, "strides")
-        if padding not in ("valid", "same"):
-            raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
-        self.padding = padding
+        self.padding = C.check_padding(padding)
         self._set_activation(activation)
         self.use_bias = use_bias
         self.kernel_initializer = kernel_initializer
@@ -238,8 +238,7 @@ class Conv2D(Layer):
         self.built = True
 
     def compute_output_shape(self, input_shape):
-        (oh, _, _), (ow, _, _) = (C.padding_amounts(input_shape[1], self.kernel_size[0], self.strides[0], self.padding),
-                                  C.padding_amounts(input_shape[2], self.kernel_size[1], self.strides[1], self.padding))
+        oh, ow = C.output_size(input_shape, self.kernel_size, self.strides, self.padding)
         return (input_shape[0], oh, ow, self.filters)
 
     def forward(self, x, training=False):
@@ -250,9 +249,7 @@ class Conv2D(Layer):
     def backward(self, dy, skip_activation=False):
         dx, dkernel, dbias = C.conv2d_backward(self._activation_grad(dy, skip_activation), self._cache,
                                                compute_dx=self.compute_input_grad)
-        self.grads["kernel"] = dkernel
-        if dbias is not None:
-            self.grads["bias"] = dbias
+        self._keep_grads(kernel=dkernel, bias=dbias)
         return dx
 
     def get_config(self):
@@ -269,13 +266,10 @@ class MaxPooling2D(Layer):
         super().__init__(**kwargs)
         self.pool_size = C._pair(pool_size, "pool_size")
         self.strides = C._pair(strides, "strides") if strides is not None else self.pool_size
-        if padding not in ("valid", "same"):
-            raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
-        self.padding = padding
+        self.padding = C.check_padding(padding)
 
     def compute_output_shape(self, input_shape):
-        (oh, _, _), (ow, _, _) = (C.padding_amounts(input_shape[1], self.pool_size[0], self.strides[0], self.padding),
-                                  C.padding_amounts(input_shape[2], self.pool_size[1], self.strides[1], self.padding))
+        oh, ow = C.output_size(input_shape, self.pool_size, self.strides, self.padding)
         return (input_shape[0], oh, ow, input_shape[3])
 
     def forward(self, x, training=False):
@@ -331,7 +325,7 @@ class _Recurrent(Layer):
             dhs[:, -1] = dy
             dy = dhs
         dx, dkernel, drecurrent, dbias = self._backward(dy, self._cache, self.compute_input_grad)
-        self.grads.update(kernel=dkernel, recurrent_kernel=drecurrent, bias=dbias)
+        self._keep_grads(kernel=dkernel, recurrent_kernel=drecurrent, bias=dbias)
         return dx
 
     def get_config(self):

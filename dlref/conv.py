@@ -21,7 +21,8 @@ import numpy as np
 from dlref._checks import as_float_array
 
 
-def _pair(value, name):
+def as_pair(value, name):
+    """``3`` -> ``(3, 3)``; a pair of positive ints passes through; anything else raises."""
     if isinstance(value, (int, np.integer)):
         value = (int(value), int(value))
     value = tuple(int(v) for v in value)
@@ -82,7 +83,7 @@ def _check_conv(x, kernel, bias):
 def conv2d_forward_naive(x, kernel, bias, strides=1, padding="valid"):
     """Reference convolution with explicit loops; same contract as :func:`conv2d_forward`."""
     x, kernel = _check_conv(x, kernel, bias)
-    sh, sw = _pair(strides, "strides")
+    sh, sw = as_pair(strides, "strides")
     kh, kw, _, filters = kernel.shape
     xp, oh, ow, _ = _pad(x, kh, kw, (sh, sw), padding)
     out = np.zeros((x.shape[0], oh, ow, filters), dtype=np.result_type(x, kernel))
@@ -151,7 +152,7 @@ def conv2d_forward(x, kernel, bias, strides=1, padding="valid"):
     cache : for :func:`conv2d_backward`
     """
     x, kernel = _check_conv(x, kernel, bias)
-    strides = _pair(strides, "strides")
+    strides = as_pair(strides, "strides")
     kh, kw, cin, filters = kernel.shape
     xp, oh, ow, offset = _pad(x, kh, kw, strides, padding)
     cols = im2col(xp, kh, kw, strides, oh, ow)
@@ -192,8 +193,8 @@ def max_pool2d_forward(x, pool_size=2, strides=None, padding="valid"):
     on ties it is the first in row-major order, as in TensorFlow.
     """
     x = as_float_array(x, "x", ndim=4, allow_nan=True)
-    ph, pw = _pair(pool_size, "pool_size")
-    strides = _pair(strides if strides is not None else (ph, pw), "strides")
+    ph, pw = as_pair(pool_size, "pool_size")
+    strides = as_pair(strides if strides is not None else (ph, pw), "strides")
     xp, oh, ow, offset = _pad(x, ph, pw, strides, padding, value=-np.inf)
     views = [view for _, view in _windows(xp, ph, pw, strides, oh, ow)]
     out = views[0].copy()

@@ -220,8 +220,8 @@ class Conv2D(Layer):
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         self.filters = positive_int(filters, "filters")
-        self.kernel_size = C._pair(kernel_size, "kernel_size")
-        self.strides = C._pair(strides, "strides")
+        self.kernel_size = C.as_pair(kernel_size, "kernel_size")
+        self.strides = C.as_pair(strides, "strides")
         self.padding = C.check_padding(padding)
         self._set_activation(activation)
         self.use_bias = use_bias
@@ -264,8 +264,8 @@ class MaxPooling2D(Layer):
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
         super().__init__(**kwargs)
-        self.pool_size = C._pair(pool_size, "pool_size")
-        self.strides = C._pair(strides, "strides") if strides is not None else self.pool_size
+        self.pool_size = C.as_pair(pool_size, "pool_size")
+        self.strides = C.as_pair(strides, "strides") if strides is not None else self.pool_size
         self.padding = C.check_padding(padding)
 
     def compute_output_shape(self, input_shape):

@@ -1,6 +1,7 @@
 # One-word entry points.  Each target sets up what it needs and can be re-run safely.
 #   make book     build the website into _build/html, every chapter executed
 #   make test     run every test: dlref, Keras parity, nbgrader pipeline, nbval, book build, browser
+#   make test-fast  the fast NumPy tier only (the inner loop; no book, browser, Keras or nbgrader)
 #   make release  regenerate the student versions of the exercises (nbgrader generate_assignment)
 #   make execute  re-execute the chapters in place, refreshing their stored outputs
 #   make bench    run the speed and accuracy benchmarks (minutes; not part of the tests)
@@ -15,17 +16,18 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 APT_PACKAGES := chromium fonts-noto-cjk
 ASSIGNMENTS  := $(notdir $(wildcard exercises/source/*))
 
-.PHONY: venv system-deps book test release execute bench clean
+.PHONY: venv system-deps book test test-fast release execute bench clean
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml exercises/coursegrader/install.py
 	@$(PYTHON) -c 'import sys, venv, ensurepip; assert sys.version_info >= (3, 11)' 2>/dev/null || \
 		{ echo "need Python >= 3.11 with venv (Debian: apt-get install python3-venv)"; $(MAKE) --no-print-directory APT_PACKAGES="python3-venv" system-deps; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m coursegrader.install
 	touch $@
 
 # Debian packages: Chromium and CJK fonts for the browser test.  Installed when running as
@@ -46,6 +48,10 @@ book: venv
 test: venv system-deps book
 	$(BIN)/python -m pytest
 
+FAST := not keras and not browser and not notebook and not slow and not grader and not gpu
+test-fast: venv
+	$(BIN)/python -m pytest -m "$(FAST)" tests
+
 release: venv
 	cd exercises && for a in $(ASSIGNMENTS); do $(BIN)/nbgrader generate_assignment $$a --force || exit 1; done
 
@@ -58,3 +64,11 @@ bench: venv
 
 clean:
 	rm -rf _build exercises/release exercises/gradebook.db
+
+.PHONY: mutate
+MUTATE_JOBS ?= 2
+# Mutation testing of dlref's numerical modules against the fast tier (maintainer tool, not part of `make test`; config: [tool.mutmut] in pyproject.toml).
+mutate: venv
+	$(BIN)/python -c 'import mutmut' 2>/dev/null || $(BIN)/python -m pip install --quiet 'mutmut==3.8.1'
+	$(BIN)/mutmut run --max-children $(MUTATE_JOBS)
+	$(BIN)/mutmut results

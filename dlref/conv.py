@@ -8,6 +8,10 @@ pixel at a time: slow, but it reads like the formula
 
     out[n, y, x, f] = bias[f] + sum_{i, j, c} xpad[n, y*sh + i, x*sw + j, c] * kernel[i, j, c, f].
 
+``conv2d_backward_naive``, ``max_pool2d_forward_naive`` and
+``max_pool2d_backward_naive`` are the loop definitions of the other passes;
+tests check that each equals its fast twin.
+
 ``conv2d_forward`` computes the same thing with **im2col**: every receptive
 field becomes one row of a matrix, so the whole convolution is one matrix
 product.  Its backward pass runs the product backwards and scatters the
@@ -95,6 +99,105 @@ def conv2d_forward_naive(x, kernel, bias, strides=1, padding="valid"):
     if bias is not None:
         out += bias
     return out
+
+
+def conv2d_backward_naive(dout, x, kernel, strides=1, padding="valid"):
+    """Reference gradients of a convolution with explicit loops (chapter 9).
+
+    Each output pixel ``out[n, y, x, :]`` is ``bias + patch . kernel`` with
+    ``patch = xpad[n, y*sh : y*sh + kh, x*sw : x*sw + kw, :]``, so its
+    gradient ``g = dout[n, y, x, :]`` (one value per filter) adds
+
+        dkernel[i, j, c, f] += patch[i, j, c] * g[f]
+        dpatch[i, j, c]     += sum_f kernel[i, j, c, f] * g[f]
+        dbias[f]            += g[f]
+
+    and ``dx`` is ``dxpad`` without its padding.  Slow, but it reads like the
+    formula; :func:`conv2d_backward` computes the same with two matrix products.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (batch, out_height, out_width, filters)
+    x : ndarray, shape (batch, height, width, in_channels)
+    kernel : ndarray, shape (kh, kw, in_channels, filters)
+    strides : int or (int, int)
+    padding : 'valid' or 'same'
+
+    Returns
+    -------
+    dx : ndarray, the shape of ``x``
+    dkernel : ndarray, the shape of ``kernel``
+    dbias : ndarray, shape (filters,)
+    """
+    x, kernel = _check_conv(x, kernel, None)
+    sh, sw = as_pair(strides, "strides")
+    kh, kw, _, filters = kernel.shape
+    xp, oh, ow, (top, left) = _pad(x, kh, kw, (sh, sw), padding)
+    dout = as_float_array(dout, "dout", ndim=4, allow_nan=True)
+    if dout.shape != (x.shape[0], oh, ow, filters):
+        raise ValueError(f"dout must have shape {(x.shape[0], oh, ow, filters)}, got {dout.shape}")
+    dtype = np.result_type(dout, x, kernel)
+    dxp, dkernel = np.zeros(xp.shape, dtype=dtype), np.zeros(kernel.shape, dtype=dtype)
+    for n, y, xx in np.ndindex(dout.shape[:3]):
+        rows, cols = slice(y * sh, y * sh + kh), slice(xx * sw, xx * sw + kw)
+        g = dout[n, y, xx]                                               # (filters,)
+        dkernel += xp[n, rows, cols, :, np.newaxis] * g                  # (kh, kw, cin, filters)
+        dxp[n, rows, cols, :] += kernel @ g                              # (kh, kw, cin)
+    dbias = dout.sum(axis=(0, 1, 2)).astype(dtype, copy=False)
+    return dxp[:, top:top + x.shape[1], left:left + x.shape[2], :], dkernel, dbias
+
+
+def max_pool2d_forward_naive(x, pool_size=2, strides=None, padding="valid"):
+    """Reference max-pooling with explicit loops; same arguments as :func:`max_pool2d_forward`.
+
+    ``out[n, y, x, c] = max over i, j of xpad[n, y*sh + i, x*sw + j, c]``, where
+    ``'same'`` pads with -inf, so that padding is never the maximum (chapter 9).
+
+    Returns
+    -------
+    out : ndarray, shape (batch, out_height, out_width, channels)
+    """
+    x = as_float_array(x, "x", ndim=4, allow_nan=True)
+    ph, pw = as_pair(pool_size, "pool_size")
+    sh, sw = as_pair(strides if strides is not None else (ph, pw), "strides")
+    xp, oh, ow, _ = _pad(x, ph, pw, (sh, sw), padding, value=-np.inf)
+    out = np.empty((x.shape[0], oh, ow, x.shape[3]), dtype=x.dtype)
+    for n, y, xx in np.ndindex(out.shape[:3]):
+        window = xp[n, y * sh:y * sh + ph, xx * sw:xx * sw + pw, :]      # (ph, pw, channels)
+        out[n, y, xx, :] = window.max(axis=(0, 1))
+    return out
+
+
+def max_pool2d_backward_naive(dout, x, pool_size=2, strides=None, padding="valid"):
+    """Reference gradient of max-pooling with explicit loops (chapter 9).
+
+    Each output's gradient goes to the element of its window that was the
+    maximum; on ties, to the first one in row-major order (``np.argmax``'s
+    rule, and TensorFlow's).  Windows that overlap add up.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (batch, out_height, out_width, channels)
+    x : ndarray, shape (batch, height, width, channels)
+    pool_size, strides, padding : as in :func:`max_pool2d_forward`
+
+    Returns
+    -------
+    dx : ndarray, the shape of ``x``
+    """
+    x = as_float_array(x, "x", ndim=4, allow_nan=True)
+    ph, pw = as_pair(pool_size, "pool_size")
+    sh, sw = as_pair(strides if strides is not None else (ph, pw), "strides")
+    xp, oh, ow, (top, left) = _pad(x, ph, pw, (sh, sw), padding, value=-np.inf)
+    dout = as_float_array(dout, "dout", ndim=4, allow_nan=True)
+    if dout.shape != (x.shape[0], oh, ow, x.shape[3]):
+        raise ValueError(f"dout must have shape {(x.shape[0], oh, ow, x.shape[3])}, got {dout.shape}")
+    dxp = np.zeros(xp.shape, dtype=np.result_type(dout, x))
+    for n, y, xx, c in np.ndindex(dout.shape):
+        window = xp[n, y * sh:y * sh + ph, xx * sw:xx * sw + pw, c]      # (ph, pw)
+        i, j = np.unravel_index(np.argmax(window), window.shape)         # the first maximum
+        dxp[n, y * sh + i, xx * sw + j, c] += dout[n, y, xx, c]
+    return dxp[:, top:top + x.shape[1], left:left + x.shape[2], :]
 
 
 def _windows(xp, ph, pw, strides, oh, ow):

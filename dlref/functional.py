@@ -86,8 +86,10 @@ def activation_backward(dout, cache):
 
 # The convolutional and recurrent pairs live in their own modules (chapters 9 and 10) and are
 # listed here too, so that every forward/backward pair of the course is one import away.
-from dlref.conv import (conv2d_backward, conv2d_forward, conv2d_forward_naive,  # noqa: E402,F401
-                        max_pool2d_backward, max_pool2d_forward)
-from dlref.recurrent import (lstm_backward, lstm_forward, lstm_step_backward,  # noqa: E402,F401
-                             lstm_step_forward, rnn_backward, rnn_forward, rnn_step_backward,
+from dlref.conv import (conv2d_backward, conv2d_backward_naive, conv2d_forward,  # noqa: E402,F401
+                        conv2d_forward_naive, max_pool2d_backward, max_pool2d_backward_naive,
+                        max_pool2d_forward, max_pool2d_forward_naive)
+from dlref.recurrent import (lstm_backward, lstm_cell_backward, lstm_cell_forward,  # noqa: E402,F401
+                             lstm_forward, lstm_step_backward, lstm_step_forward, rnn_backward,
+                             rnn_cell_backward, rnn_cell_forward, rnn_forward, rnn_step_backward,
                              rnn_step_forward)

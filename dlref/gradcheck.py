@@ -48,8 +48,29 @@ def numerical_gradient(f, x, h=1e-5):
     return grad
 
 
-def numerical_jvp(f, x, dout, h=1e-5):
-    """Numerical gradient of ``sum(f(x) * dout)`` with respect to ``x``: the vector-Jacobian product."""
+def numerical_vjp(f, x, dout, h=1e-5):
+    """Numerical vector-Jacobian product ``dout^T J`` of ``f`` at ``x``, by centred differences.
+
+    With ``J`` the Jacobian of ``f`` at ``x``, this is the gradient of the
+    scalar ``sum(f(x) * dout)`` with respect to ``x``:
+    ``result[k] = sum_m dout[m] * d f(x)[m] / d x[k]``.  It is what a backward
+    pass ``backward(dout, cache)`` must return for ``x``, so it checks one
+    without building ``J``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)`` returns an array of ``dout``'s shape; it is called with
+        ``x`` itself, perturbed in place one element at a time.
+    x : ndarray, float64, any shape
+    dout : ndarray, the shape of ``f(x)``
+    h : float
+        The step of the centred differences.
+
+    Returns
+    -------
+    ndarray, the shape of ``x``
+    """
     return numerical_gradient(lambda: float(np.sum(f(x) * dout)), x, h)
 
 

@@ -1,10 +1,17 @@
-"""Layers: thin stateful wrappers over the pure functions of ``dlref.functional``.
+"""Layers (chapters 3, 6 and 8): thin stateful wrappers over the pure functions of ``dlref.functional``.
 
 A layer owns its weights in ``params`` (keys ``kernel``, ``recurrent_kernel``,
 ``bias``, as Keras names them) and, after ``backward``, their gradients in
 ``grads`` under the same keys.  ``forward`` keeps what ``backward`` needs;
 ``backward(dy)`` returns the gradient with respect to the layer's input.
-Chapters 3, 6 and 8 build networks from them.
+
+Every layer computes ``activation(preactivation(x))``: ``preactivation`` is
+its own computation (``x @ kernel + bias`` for Dense, a reshape for
+Flatten) and the activation is ``'linear'`` unless the layer takes one.
+``backward`` is the chain rule over those two steps.  A loss that fuses
+with the output activation (softmax with cross-entropy) lets ``Sequential``
+stop at the last layer's pre-activation, the logits, and start its backward
+pass at ``preactivation_backward``.
 """
 import numpy as np
 
@@ -30,7 +37,6 @@ class Layer:
         Shape of one sample (no batch axis), as in ``Dense(128, input_shape=(784,))``.
     """
 
-    activation = None  # the output activation's name, for layers that have one
     _counter = {}
 
     def __init__(self, name=None, dtype="float32", input_shape=None):
@@ -46,6 +52,7 @@ class Layer:
         self.grads = {}
         self.built = False
         self.compute_input_grad = True  # Sequential turns it off for the first layer
+        self._set_activation(None)       # layers with an ``activation`` argument set theirs
 
     # -- construction -----------------------------------------------------
     def build(self, input_shape):
@@ -69,32 +76,37 @@ class Layer:
         return self.forward(x, training=training)
 
     def forward(self, x, training=False):
-        """Compute the output for ``x``, keeping what ``backward`` needs."""
-        raise NotImplementedError
+        """``activation(preactivation(x))``, keeping what ``backward`` needs."""
+        z = self.preactivation(x, training=training)
+        out = self._act(z)
+        self._activation_cache = (z, out)
+        return out
 
-    def backward(self, dy, skip_activation=False):
+    def backward(self, dy):
         """Fill ``self.grads`` and return the gradient with respect to the input.
 
-        ``skip_activation=True`` means ``dy`` is already the gradient with
-        respect to the pre-activation (used when the loss absorbs a softmax
-        or a sigmoid).
+        ``dy`` is the gradient of the loss with respect to the output; the
+        activation's derivative turns it into the gradient with respect to the
+        pre-activation, which :meth:`preactivation_backward` carries on.
         """
+        z, out = self._activation_cache
+        return self.preactivation_backward(self._act_backward(dy, z, out))
+
+    def preactivation(self, x, training=False):
+        """The layer's own computation, before its activation (``x @ kernel + bias`` for Dense)."""
         raise NotImplementedError
 
-    # -- an optional activation after the layer's own computation ---------
+    def preactivation_backward(self, dz):
+        """From the gradient with respect to the pre-activation, fill ``grads``; return ``dx``."""
+        raise NotImplementedError
+
+    # -- the activation after the layer's own computation ----------------
     def _set_activation(self, activation):
         self.activation = activation or "linear"
-        self._act, self._act_backward = activations.get(self.activation)
+        self.activation_fn, self._act_backward = activations.get(self.activation)
 
-    def _activate(self, z):
-        """Keep the pre-activation ``z`` (the logits) and return ``activation(z)``."""
-        self.logits = z
-        self.output = self._act(z)
-        return self.output
-
-    def _activation_grad(self, dy, skip_activation):
-        """Gradient with respect to the logits, from the gradient with respect to the output."""
-        return dy if skip_activation else self._act_backward(dy, self.logits, self.output)
+    def _act(self, z):
+        return self.activation_fn(z)
 
     def _keep_grads(self, **grads):
         """Store the weight gradients of the last ``backward`` (None means no such weight)."""
@@ -161,12 +173,11 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.units)
 
-    def forward(self, x, training=False):
+    def preactivation(self, x, training=False):
         z, self._cache = F.dense_forward(x, self.params["kernel"], self.params.get("bias"))
-        return self._activate(z)
+        return z
 
-    def backward(self, dy, skip_activation=False):
-        dz = self._activation_grad(dy, skip_activation)
+    def preactivation_backward(self, dz):
         dx, dkernel, dbias = F.dense_backward(dz, self._cache, compute_dx=self.compute_input_grad)
         self._keep_grads(kernel=dkernel, bias=dbias)
         return dx
@@ -184,11 +195,11 @@ class Activation(Layer):
         super().__init__(**kwargs)
         self._set_activation(activation)
 
-    def forward(self, x, training=False):
-        return self._activate(x)
+    def preactivation(self, x, training=False):
+        return x
 
-    def backward(self, dy, skip_activation=False):
-        return self._activation_grad(dy, skip_activation)
+    def preactivation_backward(self, dz):
+        return dz
 
     def get_config(self):
         return {**super().get_config(), "activation": self.activation}
@@ -200,12 +211,12 @@ class Flatten(Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], int(np.prod(input_shape[1:])))
 
-    def forward(self, x, training=False):
+    def preactivation(self, x, training=False):
         self._shape = x.shape
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, dy, skip_activation=False):
-        return dy.reshape(self._shape)
+    def preactivation_backward(self, dz):
+        return dz.reshape(self._shape)
 
 
 class Conv2D(Layer):
@@ -241,14 +252,13 @@ class Conv2D(Layer):
         oh, ow = C.output_size(input_shape, self.kernel_size, self.strides, self.padding)
         return (input_shape[0], oh, ow, self.filters)
 
-    def forward(self, x, training=False):
+    def preactivation(self, x, training=False):
         z, self._cache = C.conv2d_forward(x, self.params["kernel"], self.params.get("bias"),
                                           self.strides, self.padding)
-        return self._activate(z)
+        return z
 
-    def backward(self, dy, skip_activation=False):
-        dx, dkernel, dbias = C.conv2d_backward(self._activation_grad(dy, skip_activation), self._cache,
-                                               compute_dx=self.compute_input_grad)
+    def preactivation_backward(self, dz):
+        dx, dkernel, dbias = C.conv2d_backward(dz, self._cache, compute_dx=self.compute_input_grad)
         self._keep_grads(kernel=dkernel, bias=dbias)
         return dx
 
@@ -272,12 +282,12 @@ class MaxPooling2D(Layer):
         oh, ow = C.output_size(input_shape, self.pool_size, self.strides, self.padding)
         return (input_shape[0], oh, ow, input_shape[3])
 
-    def forward(self, x, training=False):
+    def preactivation(self, x, training=False):
         out, self._cache = C.max_pool2d_forward(x, self.pool_size, self.strides, self.padding)
         return out
 
-    def backward(self, dy, skip_activation=False):
-        return C.max_pool2d_backward(dy, self._cache)
+    def preactivation_backward(self, dz):
+        return C.max_pool2d_backward(dz, self._cache)
 
     def get_config(self):
         return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
@@ -313,13 +323,13 @@ class _Recurrent(Layer):
             return (input_shape[0], input_shape[1], self.units)
         return (input_shape[0], self.units)
 
-    def forward(self, x, training=False):
+    def preactivation(self, x, training=False):
         p = self.params
         hs, self._cache = self._forward(x, p["kernel"], p["recurrent_kernel"], p["bias"])
         self._steps = hs.shape[1]
         return hs if self.return_sequences else hs[:, -1]
 
-    def backward(self, dy, skip_activation=False):
+    def preactivation_backward(self, dy):
         if not self.return_sequences:        # only the last state was used
             dhs = np.zeros((dy.shape[0], self._steps, self.units), dtype=dy.dtype)
             dhs[:, -1] = dy

@@ -1,29 +1,168 @@
 """Optimizers with Keras 3's update rules and defaults (chapter 7, "Gradient descent").
 
-Each optimizer updates NumPy arrays in place.  Its per-variable state
-("slots": momentum, velocity) is created on the first update and kept by the
-variable's identity, so the same arrays must be passed every step, which
-layers guarantee.  With ``g`` the gradient and ``t`` the step, counted from 1:
+Each rule is written twice.  A pure function (``sgd_update``,
+``momentum_update``, ``rmsprop_update``, ``adam_update`` and the textbook
+``adam_update_textbook``) takes the weights, the gradient and the state and
+returns new arrays; it is the formula as the chapter writes it.  An optimizer
+class (``SGD``, ``RMSprop``, ``Adam``) applies the same rule in place to the
+arrays of a model, as Keras does; its per-variable state ("slots": momentum,
+velocity) is created on the first update and kept by the variable's
+identity, so the same arrays must be passed every step, which layers
+guarantee.  With ``g`` the gradient and ``t`` the step, counted from 1:
 
 * ``SGD``:      ``m = momentum m - lr g``; ``w += m`` (plain: ``w -= lr g``;
   Nesterov: ``w += momentum m - lr g``).
 * ``RMSprop``:  ``v = rho v + (1 - rho) g^2``; ``w -= lr g / sqrt(v + eps)``
   (epsilon inside the root, as Keras has it).
-* ``Adam``:     ``m += (1 - b1)(g - m)``; ``v += (1 - b2)(g^2 - v)``;
-  ``w -= lr_t m / (sqrt(v) + eps)`` with the bias correction folded into
-  ``lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)``.
+* ``Adam``:     ``m = b1 m + (1 - b1) g``; ``v = b2 v + (1 - b2) g^2``;
+  ``w -= lr_t m / (sqrt(v) + eps)`` with the bias correction folded into the
+  step size, ``lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)``.  The paper's form with
+  ``m_hat`` and ``v_hat`` is :func:`adam_update_textbook`; the two differ in
+  where epsilon sits (see there).
 """
+import math
+import numbers
+
 import numpy as np
 
 from dlref._checks import lookup
 
 
+# -- the rules as pure functions: new arrays in, new arrays out -------------------------------
+def sgd_update(w, g, learning_rate=0.01):
+    """One step of gradient descent, ``w - lr g`` (chapter 7).
+
+    Parameters
+    ----------
+    w, g : ndarray, the same shape
+        Weights and the gradient of the loss with respect to them.
+    learning_rate : float
+
+    Returns
+    -------
+    ndarray, the shape of ``w``: the new weights.
+    """
+    return w - learning_rate * g
+
+
+def momentum_update(w, g, m, learning_rate=0.01, momentum=0.9, nesterov=False):
+    """One step of gradient descent with momentum, Keras's form (chapter 7).
+
+    ``m_new = momentum m - lr g`` (the velocity: a decaying sum of past steps);
+    ``w_new = w + m_new``, or with Nesterov's look-ahead
+    ``w_new = w + momentum m_new - lr g``.
+
+    Parameters
+    ----------
+    w, g, m : ndarray, the same shape
+        Weights, gradient and velocity (zeros before the first step).
+
+    Returns
+    -------
+    w_new, m_new : ndarray, the shape of ``w``
+    """
+    m = momentum * m - learning_rate * g
+    if nesterov:
+        return w + momentum * m - learning_rate * g, m
+    return w + m, m
+
+
+def rmsprop_update(w, g, v, learning_rate=0.001, rho=0.9, epsilon=1e-7):
+    """One RMSprop step, Keras's form, which is also the textbook's (chapter 7).
+
+    ``v_new = rho v + (1 - rho) g^2`` (a running mean of the squared gradient);
+    ``w_new = w - lr g / sqrt(v_new + epsilon)``.  Keras puts epsilon inside
+    the square root; some texts write ``sqrt(v) + epsilon``, which differs
+    only where ``v`` is about as small as epsilon.
+
+    Parameters
+    ----------
+    w, g, v : ndarray, the same shape
+        Weights, gradient and the running mean square (zeros before the first step).
+
+    Returns
+    -------
+    w_new, v_new : ndarray, the shape of ``w``
+    """
+    v = rho * v + (1 - rho) * g ** 2
+    return w - learning_rate * g / np.sqrt(v + epsilon), v
+
+
+def adam_update(w, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    """One Adam step as Keras computes it, bias correction folded into the step size (chapter 7).
+
+    ``m_new = b1 m + (1 - b1) g``;  ``v_new = b2 v + (1 - b2) g^2``;
+    ``lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)``;
+    ``w_new = w - lr_t m_new / (sqrt(v_new) + epsilon)``.
+
+    This is what :class:`Adam` runs (in place).  It equals
+    :func:`adam_update_textbook` called with ``epsilon / sqrt(1 - b2^t)``.
+
+    Parameters
+    ----------
+    w, g, m, v : ndarray, the same shape
+        Weights, gradient, first and second moment (zeros before the first step).
+    t : int
+        The step, counted from 1.
+
+    Returns
+    -------
+    w_new, m_new, v_new : ndarray, the shape of ``w``
+    """
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g ** 2
+    lr_t = learning_rate * math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    return w - lr_t * m / (np.sqrt(v) + epsilon), m, v
+
+
+def adam_update_textbook(w, g, m, v, t, learning_rate=0.001, beta_1=0.9, beta_2=0.999,
+                         epsilon=1e-7):
+    """One Adam step as the paper writes it (Kingma and Ba, 2015, Algorithm 1; chapter 7).
+
+    ``m_new = b1 m + (1 - b1) g``            (first moment: a running mean of g)
+    ``v_new = b2 v + (1 - b2) g^2``          (second moment: a running mean of g^2)
+    ``m_hat = m_new / (1 - b1^t)``           (bias correction: m and v start at 0)
+    ``v_hat = v_new / (1 - b2^t)``
+    ``w_new = w - lr m_hat / (sqrt(v_hat) + epsilon)``
+
+    How it differs from Keras (:func:`adam_update`, what :class:`Adam` runs):
+    Keras folds both corrections into the step size,
+    ``w_new = w - lr sqrt(1 - b2^t) / (1 - b1^t) m_new / (sqrt(v_new) + epsilon)``.
+    Multiplying numerator and denominator of the line above by
+    ``sqrt(1 - b2^t)`` shows that this is the textbook step with epsilon
+    replaced by ``epsilon / sqrt(1 - b2^t)``; in other words the textbook step
+    with ``epsilon`` is Keras's step with ``epsilon sqrt(1 - b2^t)``.  Early
+    in training (``t = 1``: ``sqrt(1 - 0.999) = 0.032``) Keras's effective
+    epsilon is 32 times larger; as ``t`` grows the factor tends to 1.  Only
+    where ``sqrt(v_hat)`` is about as small as epsilon do the two steps differ.
+
+    Parameters
+    ----------
+    w, g, m, v : ndarray, the same shape
+        Weights, gradient, first and second moment (zeros before the first step).
+    t : int
+        The step, counted from 1.
+
+    Returns
+    -------
+    w_new, m_new, v_new : ndarray, the shape of ``w``
+    """
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g ** 2
+    m_hat = m / (1 - beta_1 ** t)
+    v_hat = v / (1 - beta_2 ** t)
+    return w - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon), m, v
+
+
+# -- the optimizers: the same rules, in place on a model's arrays ------------------------------
 class Optimizer:
     """Base class: bookkeeping of steps and slots; subclasses define ``update_step``."""
 
     def __init__(self, learning_rate):
-        if not np.isscalar(learning_rate) or not learning_rate > 0:
-            raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+        if (isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real)
+                or not learning_rate >= 0):                   # ``not >=`` also rejects NaN
+            raise ValueError("learning_rate must be a positive number or 0 (as in Keras), "
+                             f"got {learning_rate!r}")
         self.learning_rate = float(learning_rate)
         self.iterations = 0
         self._slots = {}
@@ -56,6 +195,7 @@ class Optimizer:
         return {}
 
     def update_step(self, g, w, slots):
+        """Update the variable ``w`` and its ``slots`` in place with the gradient ``g``."""
         raise NotImplementedError
 
     def get_config(self):
@@ -67,7 +207,10 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Gradient descent, with optional (Nesterov) momentum.  Keras defaults."""
+    """Gradient descent, with optional (Nesterov) momentum.  Keras defaults.
+
+    In place, the rules of :func:`sgd_update` and :func:`momentum_update`.
+    """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
         super().__init__(learning_rate)
@@ -80,15 +223,14 @@ class SGD(Optimizer):
         return {"m": np.zeros_like(w)} if self.momentum else {}
 
     def update_step(self, g, w, slots):
-        lr = self.learning_rate
-        if not self.momentum:
+        lr, mu = self.learning_rate, self.momentum
+        if not mu:
             w -= lr * g
             return
         m = slots["m"]
-        m *= self.momentum
-        m -= lr * g
+        m[...] = mu * m - lr * g
         if self.nesterov:
-            w += self.momentum * m - lr * g
+            w += mu * m - lr * g
         else:
             w += m
 
@@ -97,7 +239,10 @@ class SGD(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """Divide the step by a running root mean square of the gradient.  Keras defaults."""
+    """Divide the step by a running root mean square of the gradient.  Keras defaults.
+
+    In place, the rule of :func:`rmsprop_update`.
+    """
 
     def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7):
         super().__init__(learning_rate)
@@ -105,28 +250,29 @@ class RMSprop(Optimizer):
         self.epsilon = float(epsilon)
 
     def build_slots(self, w):
-        return {"v": np.zeros_like(w), "tmp": np.empty_like(w)}
+        return {"v": np.zeros_like(w)}
 
     def update_step(self, g, w, slots):
-        v, tmp = slots["v"], slots["tmp"]
-        # v = rho v + (1 - rho) g^2, written in place to spare temporaries
-        np.square(g, out=tmp)
-        tmp *= 1.0 - self.rho
-        v *= self.rho
-        v += tmp
-        # w -= lr g / sqrt(v + epsilon)
-        np.add(v, self.epsilon, out=tmp)
-        np.sqrt(tmp, out=tmp)
-        np.divide(g, tmp, out=tmp)
-        tmp *= self.learning_rate
-        w -= tmp
+        # The formula of rmsprop_update, as in-place steps that spare NumPy temporaries.
+        rho, v = self.rho, slots["v"]
+        v *= rho
+        v += (1 - rho) * np.square(g)             # v = rho v + (1 - rho) g^2
+        step = v + self.epsilon
+        np.sqrt(step, out=step)                   # sqrt(v + epsilon)
+        np.divide(g, step, out=step)              # g / sqrt(v + epsilon)
+        step *= self.learning_rate
+        w -= step
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
 
 
 class Adam(Optimizer):
-    """Adam (Kingma and Ba, 2015) with Keras's epsilon 1e-7 and folded bias correction."""
+    """Adam (Kingma and Ba, 2015) with Keras's epsilon 1e-7 and folded bias correction.
+
+    In place, the rule of :func:`adam_update`; :func:`adam_update_textbook`
+    says how it differs from the paper's form.
+    """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
         super().__init__(learning_rate)
@@ -135,27 +281,23 @@ class Adam(Optimizer):
         self.epsilon = float(epsilon)
 
     def build_slots(self, w):
-        return {"m": np.zeros_like(w), "v": np.zeros_like(w), "tmp": np.empty_like(w)}
+        return {"m": np.zeros_like(w), "v": np.zeros_like(w)}
 
     def update_step(self, g, w, slots):
-        t = self.iterations
-        lr_t = self.learning_rate * (1.0 - self.beta_2 ** t) ** 0.5 / (1.0 - self.beta_1 ** t)
-        m, v, tmp = slots["m"], slots["v"], slots["tmp"]
-        # m += (1 - beta_1) (g - m), in place to spare temporaries
-        np.subtract(g, m, out=tmp)
-        tmp *= 1.0 - self.beta_1
-        m += tmp
-        # v += (1 - beta_2) (g^2 - v)
-        np.square(g, out=tmp)
-        tmp -= v
-        tmp *= 1.0 - self.beta_2
-        v += tmp
-        # w -= lr_t m / (sqrt(v) + epsilon)
-        np.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        np.divide(m, tmp, out=tmp)
-        tmp *= lr_t
-        w -= tmp
+        b1, b2, t = self.beta_1, self.beta_2, self.iterations
+        # The formula of adam_update, as in-place steps that spare NumPy temporaries.
+        m, v = slots["m"], slots["v"]
+        m *= b1
+        m += (1 - b1) * g                         # m = b1 m + (1 - b1) g
+        v *= b2
+        v += (1 - b2) * np.square(g)              # v = b2 v + (1 - b2) g^2
+        # a Python float (math.sqrt, not np.sqrt), so that float32 arrays stay float32
+        lr_t = self.learning_rate * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        step = np.sqrt(v)
+        step += self.epsilon                      # sqrt(v) + epsilon
+        np.divide(m, step, out=step)              # m / (sqrt(v) + epsilon)
+        step *= lr_t
+        w -= step
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

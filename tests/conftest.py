@@ -1,5 +1,14 @@
-"""Shared fixtures: a seeded generator, and Debian's headless Chromium driven by Playwright,
-whose pages refuse and record every request to a host other than this machine."""
+"""Shared fixtures and the test tiers.
+
+Fixtures: a seeded generator, and Debian's headless Chromium driven by Playwright, whose pages
+refuse and record every request to a host other than this machine.
+
+Tiers (pytest markers, registered in pyproject.toml): ``keras`` (needs TensorFlow), ``browser``
+(needs Chromium), ``notebook`` (nbval re-executes a chapter), ``grader`` (runs nbgrader
+subprocesses), ``slow`` and ``gpu``.  ``make test`` runs every tier; the fast NumPy tier is
+``pytest -m "not keras and not browser and not notebook and not slow and not grader and not gpu" tests``.
+In CI (``CI`` set) a missing TensorFlow or Chromium fails the run instead of skipping.
+"""
 import os
 import shutil
 from urllib.parse import urlparse
@@ -12,6 +21,19 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_tensorflow():
+    """Import and return TensorFlow for a ``keras`` module; skip without it, but fail in CI."""
+    try:
+        import tensorflow
+    except ImportError as exc:
+        if IN_CI:
+            pytest.fail(f"the Keras parity tests must run in CI, but TensorFlow is missing: {exc}",
+                        pytrace=False)
+        pytest.skip(f"TensorFlow is in requirements.txt but not installed: {exc}",
+                    allow_module_level=True)
+    return tensorflow
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 
 from dlref import functional as F
 from dlref import models
-from dlref.gradcheck import check_layer, numerical_jvp, rel_error
+from dlref.gradcheck import check_layer, numerical_gradient, numerical_vjp, rel_error
 from dlref.layers import LSTM, Conv2D, Dense, Flatten, MaxPooling2D, SimpleRNN
 
 TOL = 1e-7
@@ -76,7 +76,7 @@ def test_single_step_functions(step_pair, rng):
         _, cache = F.rnn_step_forward(x, h, W, U, b)
         grads = F.rnn_step_backward(dh, cache)
         args = [x, h, W, U, b]
-        numeric = [numerical_jvp(lambda v, i=i: fwd(*[v if j == i else a for j, a in enumerate(args)]), a, dh)
+        numeric = [numerical_vjp(lambda v, i=i: fwd(*[v if j == i else a for j, a in enumerate(args)]), a, dh)
                    for i, a in enumerate(args)]
     else:
         def scalar(*a):
@@ -86,7 +86,6 @@ def test_single_step_functions(step_pair, rng):
         dx, dh_prev, dc_prev, dW, dU, db = F.lstm_step_backward(dh, dc, cache)
         grads = [dx, dh_prev, dc_prev, dW, dU, db]
         args = [x, h, c, W, U, b]
-        from dlref.gradcheck import numerical_gradient
         numeric = [numerical_gradient(lambda: scalar(*args), a) for a in args]
     for g, num in zip(grads, numeric):
         assert rel_error(g, num) < TOL
@@ -130,3 +129,47 @@ def test_conv_and_recurrent_errors():
         models.Sequential([LSTM(2)]).build((None, 28))
     with pytest.raises(ValueError, match="kernel_size must be a positive int or a pair"):
         Conv2D(2, (3, 0))
+
+
+# -- gradient checks of the loop definitions and of the recurrent cells --------------------------
+@pytest.mark.parametrize("h,w,k,s,p", CONV_CASES[:4])
+def test_conv2d_backward_naive_gradients(h, w, k, s, p, rng):
+    x, kernel, bias = rng.standard_normal((2, h, w, 2)), rng.standard_normal(k + (2, 3)), rng.standard_normal(3)
+    dout = rng.standard_normal(F.conv2d_forward_naive(x, kernel, bias, s, p).shape)
+    dx, dkernel, dbias = F.conv2d_backward_naive(dout, x, kernel, s, p)
+    forward = lambda _: F.conv2d_forward_naive(x, kernel, bias, s, p)    # reads the perturbed arrays
+    for analytic, wrt in ((dx, x), (dkernel, kernel), (dbias, bias)):
+        assert rel_error(analytic, numerical_vjp(forward, wrt, dout)) < TOL
+
+
+@pytest.mark.parametrize("pool,strides,padding,h,w", [
+    ((2, 2), None, "valid", 5, 4), ((3, 3), (1, 1), "valid", 5, 5),
+    ((2, 3), (1, 2), "same", 5, 6), ((3, 3), (2, 2), "same", 6, 6)])
+def test_max_pool_backward_naive_gradients(pool, strides, padding, h, w, rng):
+    x = rng.permutation(2 * h * w * 3).reshape(2, h, w, 3) * 0.01     # distinct values: no ties, no kinks
+    out = F.max_pool2d_forward_naive(x, pool, strides, padding)
+    dout = rng.standard_normal(out.shape)
+    dx = F.max_pool2d_backward_naive(dout, x, pool, strides, padding)
+    num = numerical_vjp(lambda v: F.max_pool2d_forward_naive(v, pool, strides, padding), x, dout)
+    assert rel_error(dx, num) < TOL
+
+
+def test_recurrent_cell_gradients(rng):
+    n, u = 3, 4
+    xw1, xw4 = rng.standard_normal((n, u)), rng.standard_normal((n, 4 * u))
+    h, c, dh, dc = (rng.standard_normal((n, u)) for _ in range(4))
+    U1, U4 = 0.5 * rng.standard_normal((u, u)), 0.5 * rng.standard_normal((u, 4 * u))
+    _, cache = F.rnn_cell_forward(xw1, h, U1)
+    dz, dh_prev = F.rnn_cell_backward(dh, cache)
+    rnn_h = lambda: F.rnn_cell_forward(xw1, h, U1)[0]
+    assert rel_error(dz, numerical_vjp(lambda v: rnn_h(), xw1, dh)) < TOL
+    assert rel_error(dh_prev, numerical_vjp(lambda v: rnn_h(), h, dh)) < TOL
+    assert rel_error(h.T @ dz, numerical_vjp(lambda v: rnn_h(), U1, dh)) < TOL
+
+    def lstm_loss():
+        h_new, c_new, _ = F.lstm_cell_forward(xw4, h, c, U4)
+        return float(np.sum(h_new * dh) + np.sum(c_new * dc))
+    _, _, cache = F.lstm_cell_forward(xw4, h, c, U4)
+    dz, dh_prev, dc_prev = F.lstm_cell_backward(dh, dc, cache)
+    for analytic, wrt in ((dz, xw4), (dh_prev, h), (dc_prev, c), (h.T @ dz, U4)):
+        assert rel_error(analytic, numerical_gradient(lstm_loss, wrt)) < TOL

@@ -1,9 +1,9 @@
-"""The instructor's workflow, run for real with nbgrader's own commands.
+"""The instructor's workflow, run for real with nbgrader's own commands, for every assignment.
 
-In a temporary copy of the course root: ``generate_assignment``, then
-``autograde`` of three submissions (the solutions, the untouched release, and
-a realistic bug), then ``generate_feedback``.  Scores are read back from
-nbgrader's gradebook.
+In a temporary copy of the course root: ``generate_assignment``, then ``autograde`` of three
+submissions per assignment (the solutions, the untouched release, and the realistic bug of the
+assignment's ``realistic_bug.yml``), then ``generate_feedback``.  Scores are read back from
+nbgrader's gradebook.  The assignments come from ``exercises/source/``: adding one adds its tests.
 """
 import os
 import re
@@ -15,18 +15,21 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from course import ROOT, assignment_notebook, assignments, realistic_bug
+
+pytestmark = pytest.mark.grader
+
 COURSE = ROOT / "exercises"
-ASSIGNMENTS = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())
+ASSIGNMENTS = assignments()
 SOLUTION = re.compile(r"^[ \t]*### BEGIN SOLUTION\n(.*?)^[ \t]*### END SOLUTION\n?", re.M | re.S)
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS\n(.*?)^[ \t]*### END HIDDEN TESTS\n?", re.M | re.S)
 
 
-def nbgrader(course, *args):
+def nbgrader(course, *args, check=True):
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
                           capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+    assert proc.returncode == 0 or not check, f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc
 
 
@@ -45,32 +48,42 @@ def fill(release_nb, answers):
     return nb
 
 
+def source_nb(name):
+    return nbformat.read(assignment_notebook(name), as_version=4)
+
+
+def solutions(name):
+    """``{grade_id: solved source}`` for every solution cell of the assignment."""
+    return {c.metadata["nbgrader"]["grade_id"]: as_solved(c.source) for c in source_nb(name).cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def points(name):
+    """``{test grade_id: points}`` from the source notebook."""
+    return {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+            for c in source_nb(name).cells if c.metadata.get("nbgrader", {}).get("grade")}
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     root = tmp_path_factory.mktemp("course")
     shutil.copy(COURSE / "nbgrader_config.py", root)
     shutil.copytree(COURSE / "source", root / "source")
     for name in ASSIGNMENTS:
-        nbgrader(root, "generate_assignment", name, "--force")
+        proc = nbgrader(root, "generate_assignment", name, "--force")
+        assert "not recognized" not in proc.stdout + proc.stderr, proc.stderr
     return root
-
-
-def source_nb(name):
-    return nbformat.read(COURSE / "source" / name / f"{name}.ipynb", as_version=4)
-
-
-def solution_cells(nb):
-    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("solution")}
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_release_holds_no_solution_and_no_hidden_test(course, name):
     src = source_nb(name)
-    released_text = (course / "release" / name / f"{name}.ipynb").read_text()
+    released_text = assignment_notebook(name, course, "release").read_text()
     released = nbformat.reads(released_text, as_version=4)
     assert "BEGIN SOLUTION" not in released_text and "END SOLUTION" not in released_text
     assert "HIDDEN TESTS" not in released_text
+    assert sorted(p.name for p in (course / "release" / name).iterdir()) == [f"{name}.ipynb"], \
+        "the release holds files meant for the course's tests"
     secret_lines, public_lines = set(), set()
     for cell in src.cells:
         for block in SOLUTION.findall(cell.source) + HIDDEN.findall(cell.source):
@@ -84,9 +97,12 @@ def test_release_holds_no_solution_and_no_hidden_test(course, name):
     stubs = [c for c in released.cells if c.metadata.get("nbgrader", {}).get("solution")]
     assert stubs and all("# YOUR CODE HERE" in c.source and "raise NotImplementedError()" in c.source
                          for c in stubs)
-    # every graded test cell keeps its visible part
+    # every graded test cell keeps its visible part, and every hidden part uses the shared helper
     tests = [c for c in released.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert tests and all("assert" in c.source for c in tests)
+    for cell in src.cells:
+        for block in HIDDEN.findall(cell.source):
+            assert "check_function(" in block, "hidden tests compare with dlref through dlref.grading"
 
 
 def grade(course, name, submissions):
@@ -101,50 +117,49 @@ def grade(course, name, submissions):
     return Gradebook(f"sqlite:///{course / 'gradebook.db'}")
 
 
-def test_ch01_autograde_three_submissions(course):
-    name = "ch01_neuron"
-    released = nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
-    answers = {gid: as_solved(src) for gid, src in solution_cells(source_nb(name)).items()}
-    # (c) a realistic bug: the update changes the caller's weights in place
-    buggy = dict(answers)
-    buggy["perceptron_update"] = '''def perceptron_update(w, b, x, y, learning_rate=1.0):
-    error = y - perceptron_predict(x, w, b)
-    w += learning_rate * error * x
-    return w, b + learning_rate * error
-'''
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_autograde_solutions_untouched_and_realistic_bug(course, name):
+    released = nbformat.read(assignment_notebook(name, course, "release"), as_version=4)
+    answers = solutions(name)
+    bug = realistic_bug(name)
+    assert set(bug["replace"]) <= set(answers), f"realistic_bug.yml replaces unknown cells of {name}"
+    buggy = {**answers, **bug["replace"]}
     with grade(course, name, {"solver": fill(released, answers), "untouched": released,
                               "buggy": fill(released, buggy)}) as gb:
         max_score = gb.find_assignment(name).max_score
         scores = {s: gb.find_submission(name, s).score for s in ("solver", "untouched", "buggy")}
         buggy_cells = {g.name: g.score for g in gb.find_submission_notebook(name, name, "buggy").grades}
-    assert max_score == 10
+    assert max_score == sum(points(name).values())
     assert scores["solver"] == max_score, scores
     assert scores["untouched"] == 0, scores
-    assert 0 < scores["buggy"] < max_score, scores
-    assert buggy_cells["test_perceptron_update"] == 0 and buggy_cells["test_neuron_forward"] == 3, buggy_cells
+    assert 0 < bug["expected"]["total"] < max_score, "a realistic bug earns part of the points"
+    assert scores["buggy"] == bug["expected"]["total"], (bug["description"], buggy_cells)
+    assert {k: buggy_cells[k] for k in bug["expected"]["cells"]} == bug["expected"]["cells"], buggy_cells
 
-    feedback = course / "feedback" / "buggy" / name / f"{name}.html"
-    html = feedback.read_text()
-    assert "test_perceptron_update" in html and "modified in place" in html
-    # hidden tests stay hidden: no hidden line that did not fail appears in any feedback
-    for line in ("rng = np.random.default_rng(99)", "rng = np.random.default_rng(2024)", "BEGIN HIDDEN"):
-        assert line not in html, line
-    untouched = (course / "feedback" / "untouched" / name / f"{name}.html").read_text()
-    assert "NotImplementedError" in untouched
+    html = (course / "feedback" / "buggy" / name / f"{name}.html").read_text()
+    for text in bug["feedback_contains"]:
+        assert text in html, f"the feedback for {bug['description']!r} should say {text!r}"
+    # hidden tests stay hidden: no hidden line appears in any feedback
+    hidden_lines = {l.strip() for c in source_nb(name).cells for block in HIDDEN.findall(c.source)
+                    for l in block.splitlines() if len(l.strip()) > 12 and "assert" not in l}
+    for student in ("buggy", "untouched"):
+        html = (course / "feedback" / student / name / f"{name}.html").read_text()
+        shown = [l for l in hidden_lines if l in html]
+        assert not shown and "BEGIN HIDDEN" not in html, f"{student}'s feedback shows hidden lines {shown}"
+    assert "NotImplementedError" in (course / "feedback" / "untouched" / name / f"{name}.html").read_text()
     assert (course / "feedback" / "solver" / name / f"{name}.html").is_file()
 
 
-def test_student_validate(course):
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_student_validate(course, name):
     """What the student's Validate button runs: the untouched release fails, a solution passes."""
-    name = "ch01_neuron"
-    release = course / "release" / name / f"{name}.ipynb"
+    release = assignment_notebook(name, course, "release")
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     fresh = subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(release)],
                            capture_output=True, text=True, env=env, timeout=300)
     assert "NotImplementedError" in fresh.stdout + fresh.stderr
-    answers = {gid: as_solved(src) for gid, src in solution_cells(source_nb(name)).items()}
-    solved = course / "solved.ipynb"
-    nbformat.write(fill(nbformat.read(release, as_version=4), answers), solved)
+    solved = course / f"solved_{name}.ipynb"
+    nbformat.write(fill(nbformat.read(release, as_version=4), solutions(name)), solved)
     ok = subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(solved)],
                         capture_output=True, text=True, env=env, timeout=300)
     assert "Success! Your notebook passes all the tests." in ok.stdout, ok.stdout + ok.stderr

@@ -4,7 +4,7 @@ import pytest
 
 from dlref import activations, losses
 from dlref import functional as F
-from dlref.gradcheck import check_layer, numerical_gradient, numerical_jvp, rel_error
+from dlref.gradcheck import check_layer, numerical_gradient, numerical_vjp, rel_error
 from dlref.layers import Activation, Dense, Flatten
 
 TOL = 1e-7
@@ -17,7 +17,7 @@ def test_activation_backward(name, rng):
     dout = rng.standard_normal((4, 5))
     out, cache = F.activation_forward(x, name)
     dx = F.activation_backward(dout, cache)
-    num = numerical_jvp(lambda v: F.activation_forward(v, name)[0], x, dout)
+    num = numerical_vjp(lambda v: F.activation_forward(v, name)[0], x, dout)
     assert rel_error(dx, num) < TOL
 
 
@@ -72,14 +72,14 @@ def test_checker_catches_a_wrong_backward_pass(rng):
     """A sigmoid backward that forgets the factor (1 - s) must fail the check by far."""
     x, dout = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
     wrong = dout * activations.sigmoid(x)
-    num = numerical_jvp(activations.sigmoid, x, dout)
+    num = numerical_vjp(activations.sigmoid, x, dout)
     assert rel_error(wrong, num) > 1e-2
 
 
 def test_checker_catches_a_wrong_layer(rng):
     class BrokenDense(Dense):
-        def backward(self, dy, skip_activation=False):
-            dx = super().backward(dy, skip_activation)
+        def backward(self, dy):
+            dx = super().backward(dy)
             self.grads["kernel"] = 0.5 * self.grads["kernel"]   # half the true gradient
             return dx
 
@@ -98,6 +98,12 @@ def test_rel_error_and_checker_inputs():
         numerical_gradient(lambda: 0.0, np.zeros(3, dtype=np.float32))
     with pytest.raises(TypeError, match="float64"):
         check_layer(Dense(2), np.zeros((1, 2)))
+
+
+def test_numerical_vjp_is_dout_transposed_times_the_jacobian(rng):
+    """For f(x) = A x the Jacobian is A, so the vector-Jacobian product is A^T dout."""
+    a, x, dout = rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal(3)
+    np.testing.assert_allclose(numerical_vjp(lambda v: a @ v, x, dout), a.T @ dout, rtol=1e-9)
 
 
 def test_numerical_gradient_perturbs_any_memory_layout():

@@ -70,5 +70,6 @@ MUTATE_JOBS ?= 2
 # Mutation testing of dlref's numerical modules against the fast tier (maintainer tool, not part of `make test`; config: [tool.mutmut] in pyproject.toml).
 mutate: venv
 	$(BIN)/python -c 'import mutmut' 2>/dev/null || $(BIN)/python -m pip install --quiet 'mutmut==3.8.1'
+	rm -rf mutants    # a fresh run: mutmut keeps old verdicts when only the tests change
 	$(BIN)/mutmut run --max-children $(MUTATE_JOBS)
 	$(BIN)/mutmut results

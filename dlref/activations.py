@@ -9,7 +9,7 @@ their input.
 """
 import numpy as np
 
-from dlref._checks import lookup
+from dlref._checks import as_float_array, lookup
 
 
 def linear(x):
@@ -124,6 +124,49 @@ def softmax_backward(dout, x, out):
     ``(n, n)`` Jacobian ``diag(s) - s s^T``.
     """
     return out * (dout - np.sum(dout * out, axis=-1, keepdims=True))
+
+
+def softmax_jacobian(s):
+    """Explicit Jacobian of softmax, ``diag(s) - s s^T``, from its output ``s`` (chapter 2).
+
+    Entry ``[..., i, j]`` is ``ds_i / dz_j = s_i (delta_ij - s_j)``.  The matrix
+    is symmetric and each of its rows and columns sums to 0 (softmax's outputs
+    always sum to 1).  :func:`softmax_backward` computes the product
+    ``J @ dout`` without building ``J``; this function builds it, for teaching
+    and for tests, at the cost of ``k * k`` numbers per vector.
+
+    Parameters
+    ----------
+    s : array_like, shape (..., k)
+        Softmax outputs along the last axis, ``s = softmax(z)``: non-negative,
+        each vector summing to 1.  Any leading (batch) axes are kept.
+
+    Returns
+    -------
+    ndarray, shape (..., k, k), the floating dtype of ``s``
+
+    Raises
+    ------
+    ValueError
+        If ``s`` is a scalar, holds NaN or inf, or is not a probability
+        vector along its last axis (for example the logits ``z`` themselves).
+    """
+    s = as_float_array(s, "s")
+    if s.ndim == 0:
+        raise ValueError("s must have shape (..., k), one softmax output vector along the last "
+                         "axis; got a scalar")
+    totals = np.sum(s, axis=-1)
+    tol = np.sqrt(np.finfo(s.dtype).eps)      # about 1.5e-8 in float64, 3.5e-4 in float32
+    if np.any(s < 0) or np.any(np.abs(totals - 1) > tol):
+        worst = np.unravel_index(np.argmax(np.abs(totals - 1)), totals.shape) if totals.ndim else ()
+        raise ValueError("s must hold softmax outputs: non-negative numbers that sum to 1 along "
+                         f"the last axis; got sums like {float(totals[worst]):.6g} and a minimum "
+                         f"of {float(np.min(s)) if s.size else 0.0:.6g} (pass softmax(z), not the "
+                         "logits z)")
+    jac = -s[..., :, None] * s[..., None, :]         # -s_i s_j
+    diag = np.arange(s.shape[-1])
+    jac[..., diag, diag] += s                        # + s_i on the diagonal
+    return jac
 
 
 _ACTIVATIONS = {

@@ -1,7 +1,8 @@
-"""Gradient checking with centred differences (chapter 6, "Backpropagation").
+"""Numerical derivatives and gradient checking (chapters 5 and 6, chain rule and backpropagation).
 
-An analytic backward pass is trusted only once it agrees with the numerical
-derivative ``(f(x + h) - f(x - h)) / 2h``.  Its truncation error is O(h^2) and
+Chapter 5 differentiates a function of one number with :func:`numerical_derivative`;
+chapter 6 checks whole backward passes.  An analytic backward pass is trusted only once
+it agrees with the numerical derivative ``(f(x + h) - f(x - h)) / 2h``.  Its truncation error is O(h^2) and
 its rounding error about ``1e-16 |f| / h``; in float64 ``h = 1e-5`` balances the
 two, so a correct backward pass agrees to a relative error well below 1e-7
 while a wrong one is off by orders of magnitude.
@@ -24,6 +25,48 @@ def rel_error(a, b):
         return 0.0
     scale = np.linalg.norm(a) + np.linalg.norm(b)
     return float(np.linalg.norm(a - b) / scale) if scale > 0 else 0.0
+
+
+def numerical_derivative(f, x, h=1e-5, method="centred"):
+    r"""Derivative of a function of one number by finite differences (chapter 5).
+
+    * ``method="centred"``: ``(f(x + h) - f(x - h)) / (2 h)``, truncation error
+      about ``h**2 |f'''(x)| / 6``;
+    * ``method="forward"``: ``(f(x + h) - f(x)) / h``, truncation error about
+      ``h |f''(x)| / 2``.
+
+    Both also carry a rounding error of about ``1e-16 |f(x)| / h`` in float64, which
+    grows as ``h`` shrinks; ``h = 1e-5`` is near the best step of the centred difference.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)`` takes one number and returns one number.
+    x : float
+        The point: one finite real number (shape ``()``).
+    h : float
+        The step: a finite positive number.
+    method : {"centred", "forward"}
+
+    Returns
+    -------
+    float
+        The estimate of ``f'(x)``.  Either method calls ``f`` twice.
+    """
+    if not callable(f):
+        raise TypeError(f"f must be a function of one number, got {type(f).__name__}")
+    for name, v in (("x", x), ("h", h)):
+        if (isinstance(v, bool) or np.ndim(v) != 0 or np.asarray(v).dtype.kind not in "iuf"
+                or not np.isfinite(v)):
+            raise ValueError(f"{name} must be one finite real number, got {v!r}")
+    if not h > 0:
+        raise ValueError(f"h must be a positive step, got {h!r}")
+    x, h = float(x), float(h)
+    if method == "centred":
+        return float((f(x + h) - f(x - h)) / (2.0 * h))
+    if method == "forward":
+        return float((f(x + h) - f(x)) / h)
+    raise ValueError(f"unknown method {method!r}; expected 'centred' or 'forward'")
 
 
 def numerical_gradient(f, x, h=1e-5):

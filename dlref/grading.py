@@ -96,8 +96,9 @@ def _compare(got, expected, where, rtol, atol):
         diff = np.abs(got_arr.astype(float) - expected.astype(float))
         worst = np.unravel_index(np.nanargmax(np.where(np.isnan(diff), np.inf, diff)), diff.shape) \
             if diff.ndim else ()
-        raise AssertionError(f"{where}: wrong values; at index {worst} expected "
-                             f"{expected[worst]!r}, got {got_arr[worst]!r}")
+        index = tuple(int(i) for i in worst)
+        raise AssertionError(f"{where}: wrong values; at index {index} expected "
+                             f"{expected[worst].item()!r}, got {got_arr[worst].item()!r}")
 
 
 def check_function(student, reference, cases, test, rtol=1e-6, atol=1e-8):

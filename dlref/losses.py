@@ -84,7 +84,8 @@ def bce_value_and_grad(y_true, y_pred, from_logits=False):
     p = np.clip(y_pred, EPSILON, 1.0 - EPSILON)
     per = -(y_true * np.log(p) + (1.0 - y_true) * np.log(1.0 - p))
     inside = (y_pred >= EPSILON) & (y_pred <= 1.0 - EPSILON)
-    return float(np.mean(per)), inside * (-y_true / p + (1.0 - y_true) / (1.0 - p)) / size
+    grad = np.where(inside, (-y_true / p + (1.0 - y_true) / (1.0 - p)) / size, 0.0)
+    return float(np.mean(per)), grad
 
 
 def cce_value_and_grad(y_true, y_pred, from_logits=False):
@@ -100,7 +101,8 @@ def cce_value_and_grad(y_true, y_pred, from_logits=False):
     if from_logits:
         logp = _log_softmax(y_pred)
         grad = (np.exp(logp) * np.sum(y_true, axis=-1, keepdims=True) - y_true) / n
-        return float(-np.sum(y_true * logp) / n), grad
+        # 0.0 - x rather than -x: a perfect prediction gives 0.0, not -0.0
+        return float(0.0 - np.sum(y_true * logp) / n), grad
     s = np.sum(y_pred, axis=-1, keepdims=True)
     q = y_pred / s
     p = np.clip(q, EPSILON, 1.0 - EPSILON)
@@ -125,11 +127,11 @@ def sparse_cce_value_and_grad(y_true, y_pred, from_logits=False):
     dz = np.exp(logp)
     dz[rows, labels] -= 1.0
     dz /= n
-    value = float(-np.mean(logp[rows, labels]))
+    value = float(0.0 - np.mean(logp[rows, labels]))     # 0.0, not -0.0, for a perfect prediction
     if from_logits:
         return value, dz
     inside = (y_pred >= EPSILON) & (y_pred <= 1.0 - EPSILON)
-    return value, inside * dz / np.clip(y_pred, EPSILON, 1.0 - EPSILON)
+    return value, np.where(inside, dz / np.clip(y_pred, EPSILON, 1.0 - EPSILON), 0.0)
 
 
 # -- the Keras names -------------------------------------------------------
@@ -171,6 +173,45 @@ def categorical_crossentropy_grad(y_true, y_pred, from_logits=False):
 def sparse_categorical_crossentropy_grad(y_true, y_pred, from_logits=False):
     """Gradient of :func:`sparse_categorical_crossentropy` with respect to ``y_pred``."""
     return sparse_cce_value_and_grad(y_true, y_pred, from_logits)[1]
+
+
+def per_sample(loss, y_true, y_pred, from_logits=False):
+    """Each sample's loss before the mean over the batch, shape ``(batch,)`` (chapter 4).
+
+    Keras's loss *functions* (``keras.losses.binary_crossentropy``) return these
+    values; its loss *classes* and ``compile(loss=...)`` then average them over
+    the batch (reduction ``"sum_over_batch_size"``), which is what dlref's loss
+    functions return.  So ``np.mean(per_sample(name, y, p))`` equals
+    ``get(name).fn(y, p)``.  Sample ``i`` is the loss of the batch of one
+    ``(y_true[i:i+1], y_pred[i:i+1])``.
+
+    Parameters
+    ----------
+    loss : str
+        A Keras loss name, such as ``'mse'`` or ``'sparse_categorical_crossentropy'``.
+    y_true : array_like, shape (batch, ...)
+        Targets in the form that the loss expects: integer labels ``(batch,)``
+        for the sparse loss, else the shape of ``y_pred``.
+    y_pred : array_like, shape (batch, ...)
+    from_logits : bool
+        Whether ``y_pred`` holds logits; for the cross-entropies only.
+
+    Returns
+    -------
+    ndarray, shape (batch,), float64
+    """
+    entry = get(loss)
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.ndim == 0 or y_pred.ndim == 0:
+        raise ValueError(f"y_true and y_pred need a batch axis first, got shapes "
+                         f"{y_true.shape} and {y_pred.shape}")
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} samples but y_pred has {len(y_pred)}")
+    if from_logits and entry.fused_activation is None:
+        raise ValueError(f"{entry.name} takes no logits; from_logits is for the cross-entropies")
+    kwargs = {"from_logits": True} if from_logits else {}
+    return np.array([entry.fn(y_true[i:i + 1], y_pred[i:i + 1], **kwargs)
+                     for i in range(len(y_pred))], dtype=np.float64)
 
 
 Loss = namedtuple("Loss", "name fn grad value_and_grad fused_activation")

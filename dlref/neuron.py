@@ -114,3 +114,105 @@ def perceptron_fit(x, y, epochs=10, learning_rate=1.0, w=None, b=0.0):
         for xi, yi in zip(x, y):
             w, b = perceptron_update(w, b, xi, int(yi), learning_rate)
     return w, float(b), errors
+
+
+def boundary_distance(x, w, b):
+    """Signed distance ``(w^T x + b) / ||w||`` from points to the boundary ``w^T x + b = 0`` (chapter 1).
+
+    Positive on the side where the perceptron fires, negative on the other side,
+    0 on the boundary itself.  At the origin it is ``b / ||w||``, so the boundary
+    lies at the distance ``|b| / ||w||`` from the origin.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (batch, n)
+    w : array_like, shape (n,), not all zero
+    b : float
+
+    Returns
+    -------
+    ndarray, shape () or (batch,)
+    """
+    x, w, b = _neuron_args(x, w, b)
+    norm = np.linalg.norm(w)
+    if norm == 0:
+        raise ValueError("w is the zero vector, so w.x + b = 0 defines no boundary; "
+                         "expected at least one non-zero weight")
+    return (x @ w + b) / norm
+
+
+def _labelled(x, y):
+    x = as_float_array(x, "x", ndim=2)
+    y = np.asarray(y)
+    if y.shape != (len(x),):
+        raise ValueError(f"y must have shape ({len(x)},) to match x {x.shape}, got {y.shape}")
+    if len(x) == 0:
+        raise ValueError("x holds no examples; expected at least one row")
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError(f"y must hold the classes 0 and 1, got values like {y[:4]}")
+    return x, y
+
+
+def perceptron_margin(x, y, w, b):
+    """Margin of the perceptron ``(w, b)`` on labelled data, as in the convergence theorem (chapter 1).
+
+    With the bias folded into the weights, ``x~ = (x, 1)`` and ``w~ = (w, b)``,
+    and the labels as signs ``s = 2 y - 1`` (-1 or +1)::
+
+        gamma = min_i  s_i (w^T x_i + b) / ||(w, b)||  =  min_i  s_i (w~ . x~_i) / ||w~||
+
+    It is positive when ``(w, b)`` puts every example strictly on its own side,
+    0 when an example lies on the boundary, negative when one is on the wrong side.
+
+    Parameters
+    ----------
+    x : array_like, shape (m, n)
+    y : array_like of 0/1, shape (m,)
+    w : array_like, shape (n,)
+    b : float
+        ``(w, b)`` must not be all zero.
+
+    Returns
+    -------
+    float
+    """
+    x, y = _labelled(x, y)
+    z = weighted_sum(x, w, b)
+    norm = np.sqrt(np.sum(np.square(as_float_array(w, "w"))) + float(b) ** 2)
+    if norm == 0:
+        raise ValueError("w = 0 and b = 0 is no classifier; expected a non-zero (w, b)")
+    return float(np.min((2 * y - 1) * z) / norm) + 0.0   # + 0.0 turns -0.0 into 0.0
+
+
+def mistake_bound(x, y, w, b):
+    """Block and Novikoff's bound ``(R / gamma)^2`` on the perceptron rule's mistakes (chapter 1).
+
+    If ``(w, b)`` separates the data with margin ``gamma`` (:func:`perceptron_margin`)
+    and every ``||(x_i, 1)|| <= R``, then the perceptron rule started from
+    ``w = 0, b = 0`` makes at most ``(R / gamma)^2`` mistakes (updates), whatever
+    the order of the examples and the learning rate.  Any separator gives a
+    valid bound; the larger its margin, the tighter the bound.
+
+    Parameters
+    ----------
+    x : array_like, shape (m, n)
+    y : array_like of 0/1, shape (m,)
+    w : array_like, shape (n,)
+    b : float
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``(w, b)`` does not separate the data with a positive margin.
+    """
+    x, y = _labelled(x, y)
+    gamma = perceptron_margin(x, y, w, b)
+    if gamma <= 0:
+        raise ValueError(f"(w, b) has margin {gamma:.4g} on these data; the bound needs a "
+                         "separator with every example strictly on its own side (margin > 0)")
+    r = float(np.sqrt(np.max(np.sum(np.square(x), axis=1)) + 1.0))
+    return (r / gamma) ** 2

@@ -149,11 +149,12 @@ def graded(tmp_path_factory):
     """Every case of every assignment, submitted and graded in one autograde run per assignment."""
     root = tmp_path_factory.mktemp("hostile")
     config = (COURSE / "nbgrader_config.py").read_text()
-    (root / "nbgrader_config.py").write_text(
-        config + "\nc.Execute.timeout = 5\nc.CourseExecute.unresponsive_grace = 3\n")
     shutil.copytree(COURSE / "source", root / "source")
     results = {}
     for name in ASSIGNMENTS:
+        # the battery's loops and hangs meet a 5 s limit; the other assignments keep the course's
+        (root / "nbgrader_config.py").write_text(config + (
+            "\nc.Execute.timeout = 5\nc.CourseExecute.unresponsive_grace = 3\n" if name == FULL else ""))
         nbgrader(root, "generate_assignment", name, "--force")
         released = nbformat.read(assignment_notebook(name, root, "release"), as_version=4)
         cases = generic_cases(name, released)
@@ -177,7 +178,9 @@ def graded(tmp_path_factory):
         proc = nbgrader(root, "autograde", name, "--force", check=False)
         seconds = time.perf_counter() - t0
         nbgrader(root, "generate_feedback", name, "--force", check=False)
-        results[name] = dict(cases=cases, log=proc.stdout + proc.stderr, seconds=seconds, protected=protected,
+        changed = [str(p) for p, digest in protected.items()      # the grader itself writes the scores
+                   if p.name != "gradebook.db" and hashlib.sha256(p.read_bytes()).hexdigest() != digest]
+        results[name] = dict(cases=cases, log=proc.stdout + proc.stderr, seconds=seconds, changed=changed,
                              peak_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     return root, results
 
@@ -227,13 +230,11 @@ def test_every_case_ends_graded_or_rejected_with_its_expected_score(graded, name
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_nothing_outside_the_submissions_changed(graded, name):
     root, results = graded
-    for path, digest in results[name]["protected"].items():
-        if path.name == "gradebook.db":
-            continue              # the grader itself writes the scores there
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{path} was changed"
+    assert results[name]["changed"] == [], "changed during autograde"
     for stray in ("source/x.ipynb", "release/x.ipynb", "autograded/solver/x.ipynb"):
         assert not (root / stray).exists()
-    assert "vandal" not in (root / "nbgrader_config.py").read_text()
+    assert "vandal" not in (root / "nbgrader_config.py").read_text() and "vandal" not in COURSE.joinpath(
+        "nbgrader_config.py").read_text()
     text = autograded_text(root, "snoop_and_vandal", name)
     assert "SNOOPED" in text and "WROTE" not in text and "READ " not in text, text[:3000]
     assert text.count("REFUSED") == 7, text

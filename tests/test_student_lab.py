@@ -72,7 +72,8 @@ def test_validate_button_reports_the_failing_exercises(lab, page, name):
                       for c in nbformat.read(work / f"{name}.ipynb", as_version=4).cells
                       if c.metadata.get("nbgrader", {}).get("grade"))
     page.set_default_timeout(60000)
-    page.goto(f"{base}/lab/tree/{name}.ipynb?token={token}")
+    # a workspace of its own, reset, so that only this notebook is open and active
+    page.goto(f"{base}/lab/workspaces/{name}/tree/{name}.ipynb?token={token}&reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell")
     validate = page.get_by_role("button", name="Validate").first
     validate.wait_for()

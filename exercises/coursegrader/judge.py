@@ -51,7 +51,10 @@ class StudentError(Exception):
 class Kernel:
     """The judge's connection to the student's kernel (shell channel only)."""
 
-    def __init__(self, connection_file):
+    def __init__(self, connection_file, namespace):
+        self.namespace = namespace        # the judge's globals
+        self.setup_names = set()          # names that the instructor's locked cells define
+        self.student_names = set()        # names looked up in the student's kernel, fresh each cell
         self.client = BlockingKernelClient(connection_file=connection_file)
         self.client.load_connection_file()
         self.client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
@@ -91,7 +94,15 @@ class Remote:
         object.__setattr__(self, "_ref", ref)
 
     def _send(self, value):
-        return {"__ref__": value._ref["__ref__"]} if isinstance(value, Remote) else wire.encode(value)
+        if isinstance(value, Remote):
+            return {"__ref__": value._ref["__ref__"]}
+        if callable(value):
+            name = getattr(value, "__name__", "")
+            if self._kernel.namespace.get(name) is not value or name not in self._kernel.setup_names:
+                raise TypeError(f"a test can pass the student's code only functions that a locked "
+                                f"cell defines; {value!r} is not one")
+            return {"__global__": name}
+        return wire.encode(value)
 
     def __call__(self, *args, **kwargs):
         kernel = self._kernel
@@ -161,8 +172,11 @@ def run_cell(kernel, source, namespace, test):
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
         try:
             tree = ast.parse(source)
+            for name in kernel.student_names:          # the student may have redefined them since
+                namespace.pop(name, None)
             for name in free_names(tree, namespace):
                 namespace[name] = kernel.value(kernel.request({"op": "global", "name": name}))
+                kernel.student_names.add(name)
             exec(compile(tree, "<test cell>" if test else "<setup cell>", "exec"), namespace)
         except BaseException as exc:
             error = [type(exc).__name__, str(exc)]
@@ -174,11 +188,14 @@ def main(connection_file):
     sys.stdout = io.StringIO()
     import matplotlib
     matplotlib.use("Agg")
-    kernel = Kernel(connection_file)
     namespace = {"__name__": "__main__"}
+    kernel = Kernel(connection_file, namespace)
     for line in sys.stdin:
         request = json.loads(line)
+        before = set(namespace)
         reply = run_cell(kernel, request["source"], namespace, request["op"] == "test")
+        if request["op"] == "setup":
+            kernel.setup_names |= set(namespace) - before - kernel.student_names
         protocol.write(json.dumps(reply) + "\n")
         protocol.flush()
 

@@ -4,7 +4,9 @@ A value travels as JSON: ``None``, booleans, numbers and strings as themselves; 
 and scalars as ``.npy`` bytes in base64, read back with ``allow_pickle=False``; tuples, lists and
 dicts with string keys element by element.  Anything else (a student's ``Value`` object, a
 function) stays in the student's kernel and travels as a reference, ``{"__ref__": n}``, that the
-judge wraps in a :class:`Remote` proxy.  Nothing is ever unpickled, so no byte that the
+judge wraps in a ``Remote`` proxy.  A function that a test passes to the student's code travels
+by name, ``{"__global__": name}``, and must be one that the instructor's locked cells define, so
+that it exists in both processes.  Nothing is ever unpickled, so no byte that the
 student's code produces can run code in the judge.
 
 This module is also executed, as source, inside the student's kernel (it needs only NumPy
@@ -54,7 +56,7 @@ def decode(data, resolve_ref):
         return tuple(decode(v, resolve_ref) for v in data["__tuple__"])
     if "__dict__" in data:
         return {k: decode(v, resolve_ref) for k, v in data["__dict__"].items()}
-    if "__ref__" in data:
+    if "__ref__" in data or "__global__" in data:
         return resolve_ref(data)
     raise ValueError(f"unknown value on the wire: {sorted(data)}")
 
@@ -72,6 +74,8 @@ def serve(request, namespace, refs):
     request = json.loads(request)
 
     def resolve(ref):
+        if "__global__" in ref:            # a function of the instructor's locked cells, by name
+            return namespace[ref["__global__"]]
         return refs[ref["__ref__"]]
 
     try:

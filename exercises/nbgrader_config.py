@@ -16,7 +16,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # "course-sandbox" (installed by `make venv`).  Autograde runs the graded test cells in the
 # judge, outside that kernel (exercises/coursegrader; the README's "Grading and its threat model").
 from coursegrader.execute import CourseExecute  # noqa: E402
-from coursegrader.normalize import NormalizeSubmission  # noqa: E402
+from coursegrader.normalize import NormalizeSubmission, RestoreHiddenTests  # noqa: E402
 
 c.Execute.kernel_name = "course-sandbox"
 c.Autograde.sanitize_preprocessors = [
@@ -24,7 +24,7 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "nbgrader.preprocessors.OverwriteCells",
+    RestoreHiddenTests,
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
@@ -50,8 +50,22 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Feedback shows each test cell without its hidden part (the failing assertion still
 # appears in the traceback), so that hidden tests stay hidden for the next cohort.
+# Its formulas are typeset by MathJax inlined into the page: the course's template folder, first
+# in the search path, replaces nbgrader's CDN MathJax (coursegrader/feedback.py), so a feedback
+# file makes no request to another host and reads offline.
+from coursegrader.feedback import ClearHiddenTestsForFeedback, template_dirs  # noqa: E402
+
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    ClearHiddenTestsForFeedback,
 ]
+c.HTMLExporter.extra_template_basedirs = template_dirs()
+c.HTMLExporter.filters = {"inline_mathjax": "coursegrader.feedback.inline_mathjax"}
+
+# `make collect` (nbgrader zip_collect): a class's zip, as downloaded from the learning platform,
+# holds one notebook per student, named <student>_<assignment>.ipynb (alice_ch01_neuron.ipynb) or
+# <student>/<assignment>.ipynb; student ids are letters, digits, '.' and '-'.  Each lands in
+# submitted/<student>/<assignment>/<assignment>.ipynb.
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[A-Za-z0-9.-]+)[_/](?P<file_id>ch\d\d_[a-z0-9_]+\.ipynb)$")

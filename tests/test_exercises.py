@@ -151,15 +151,23 @@ def test_autograde_solutions_untouched_and_realistic_bug(course, name):
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_student_validate(course, name):
-    """What the student's Validate button runs: the untouched release fails, a solution passes."""
+def test_student_validate(course, name, tmp_path):
+    """What a student runs (``make validate``): the untouched release fails with exit status 1,
+    a solution passes with 0, and neither needs dlref: ``import dlref`` fails in their kernel."""
+    blocker = tmp_path / "no_dlref"
+    (blocker / "dlref").mkdir(parents=True)
+    (blocker / "dlref" / "__init__.py").write_text(
+        "raise ImportError('a released notebook must run without the course repository')\n")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               PYTHONPATH=str(blocker))
     release = assignment_notebook(name, course, "release")
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    fresh = subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(release)],
-                           capture_output=True, text=True, env=env, timeout=300)
+    fresh = subprocess.run([sys.executable, "-m", "coursegrader.student", "validate", str(release)],
+                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert fresh.returncode == 1, fresh.stdout + fresh.stderr
     assert "NotImplementedError" in fresh.stdout + fresh.stderr
-    solved = course / f"solved_{name}.ipynb"
+    solved = tmp_path / f"{name}.ipynb"
     nbformat.write(fill(nbformat.read(release, as_version=4), solutions(name)), solved)
-    ok = subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(solved)],
-                        capture_output=True, text=True, env=env, timeout=300)
+    ok = subprocess.run([sys.executable, "-m", "coursegrader.student", "validate", str(solved)],
+                        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert "Success! Your notebook passes all the tests." in ok.stdout, ok.stdout + ok.stderr
+    assert ok.returncode == 0 and "1 of 1 notebook(s) passed validation" in ok.stdout, ok.stdout

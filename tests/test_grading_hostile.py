@@ -256,9 +256,13 @@ def test_no_feedback_shows_a_hidden_test(graded, name):
 def test_the_runtime_failures_say_what_happened(graded):
     root, results = graded
     expect = {"infinite_loop": "did not return within 5 s", "swallowed_interrupt": "did not stop when interrupted",
-              "os_exit": "kernel died", "memory_bomb": "Unable to allocate 6.00 GiB", "fork_loop": "the kernel stopped answering",
+              "os_exit": "kernel died", "memory_bomb": "Unable to allocate 6.00 GiB", "fork_loop": ("the kernel stopped answering", "[Errno 11] Resource temporarily unavailable"),
               "output_flood": "output stopped", "calls_dlref": "No module named 'dlref'"}
-    for student, text in expect.items():
-        assert text in autograded_text(root, student, FULL), student
+    for student, texts in expect.items():
+        # a fork bomb ends either with the kernel swamped or with fork() refused at the
+        # process limit, whichever comes first; both messages say what happened
+        texts = (texts,) if isinstance(texts, str) else texts
+        got = autograded_text(root, student, FULL)
+        assert any(text in got for text in texts), (student, got[-500:])
     flood = autograded_text(root, "output_flood", FULL)
     assert len(flood) < 1_000_000, "the flood's output was not capped while the cell ran"

@@ -99,3 +99,27 @@ def test_navigation_and_search(site, page):
     hits = page.locator("#search-results li a").all_inner_texts()
     assert any("neuron" in h.lower() for h in hits), hits
     assert page.foreign == [], f"requests to other hosts: {page.foreign}"
+
+
+@pytest.mark.parametrize("chapter", [c for c in CHAPTERS if c.assignment], ids=lambda c: c.stem)
+def test_chapter_links_its_exercise_for_download(site, page, chapter):
+    """The chapter page offers the released student notebook: no solution, no hidden test."""
+    page.goto(f"{site}/{chapter.page}", wait_until="networkidle")
+    name = chapter.assignment
+    link = page.locator(f"article a[href$='/{name}.ipynb']").first
+    assert link.count(), f"{chapter.page} does not link its exercise {name}.ipynb"
+    href = link.get_attribute("href")
+    notebook = (HTML / "chapters" / href).resolve()
+    assert notebook.is_file() and notebook.is_relative_to(HTML.resolve()), href
+    text = notebook.read_text()
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "import dlref" not in text, \
+        f"{href} is not the released student version"
+    assert "raise NotImplementedError()" in text
+
+
+def test_landing_page_links_the_repository(site, page):
+    import yaml
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    page.goto(f"{site}/index.html", wait_until="networkidle")
+    assert page.locator(f"article a[href='{url}']").count() >= 1, f"the landing page does not link {url}"
+    assert page.locator(f"a[href^='{url}']").count() >= 2, "the header's repository button is missing"

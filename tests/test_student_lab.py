@@ -1,5 +1,7 @@
-"""A student's view: the released exercise opened in JupyterLab, checked with nbgrader's
-Validate button, in Debian's headless Chromium.
+"""A student's view: the released exercises opened in the student's JupyterLab (``make lab``'s
+configuration, from ``coursegrader.student``), checked with nbgrader's Validate button, in
+Debian's headless Chromium.  The instructor's panels and menu are absent, and nothing asks
+about news.
 
 nbgrader's Validate button has failed in JupyterLab 4 with "Cannot check version"
 (nbgrader #1866, #1883); this test clicks it for real.
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from coursegrader import student
 
 from course import ROOT, assignment_notebook, assignments
 from test_exercises import nbgrader
@@ -40,12 +43,10 @@ def lab(tmp_path_factory):
         shutil.copy(assignment_notebook(name, course, "release"), work)
     port, token = _free_port(), "course-test-token"
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               JUPYTER_CONFIG_DIR=str(work / ".jupyter"), JUPYTER_RUNTIME_DIR=str(work / ".runtime"))
-    proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
-                             "--ip=127.0.0.1", f"--ServerApp.token={token}", "--allow-root",
-                             f"--ServerApp.root_dir={work}", "--LabApp.news_url=",
-                             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-                            cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+               JUPYTER_CONFIG_DIR=str(student.write_config(work / ".jupyter")),
+               JUPYTER_RUNTIME_DIR=str(work / ".runtime"))
+    cmd = student.lab_command(work, port, ["--no-browser", "--ip=127.0.0.1", f"--ServerApp.token={token}"])
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while True:
@@ -89,3 +90,23 @@ def test_validate_button_reports_the_failing_exercises(lab, page, name):
     assert "NotImplementedError" in text, text
     os.makedirs(ROOT / "_build" / "screenshots", exist_ok=True)
     page.screenshot(path=str(ROOT / "_build" / "screenshots" / f"lab_validate_{name}.png"))
+
+
+def test_the_student_lab_has_no_instructor_parts(lab, page):
+    base, token, work = lab
+    page.set_default_timeout(60000)
+    page.goto(f"{base}/lab/workspaces/plain/tree/{ASSIGNMENTS[0]}.ipynb?token={token}&reset")
+    page.wait_for_selector(".jp-Notebook .jp-Cell")
+    page.get_by_role("button", name="Validate").first.wait_for()
+    page.wait_for_timeout(3000)            # let late plugins and notifications appear
+    menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+    assert "File" in menus and "Nbgrader" not in menus, menus
+    sidebar = " ".join(page.locator(".lm-TabBar-tab").all_inner_texts()
+                       + [t.get_attribute("title") or "" for t in page.locator(".lm-TabBar-tab").all()])
+    assert "Create Assignment" not in sidebar and "Formgrader" not in sidebar, sidebar
+    toasts = page.locator(".jp-toast-message, .Toastify__toast").all_inner_texts()
+    assert not any("news" in t.lower() for t in toasts), toasts
+    os.makedirs(ROOT / "_build" / "screenshots", exist_ok=True)
+    page.screenshot(path=str(ROOT / "_build" / "screenshots" / "student_lab.png"))
+    formgrader = page.request.get(f"{base}/formgrader?token={token}")
+    assert formgrader.status == 404, f"the Formgrader is served to students (HTTP {formgrader.status})"

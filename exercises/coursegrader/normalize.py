@@ -6,15 +6,19 @@ first cell that carries that solution's ``grade_id``).  Every other cell the stu
 where it was, as a plain cell without grading metadata.  So whatever a student does to the
 structure (duplicating a test cell, deleting one, injecting a graded cell worth 50 points,
 editing a cell's metadata or points) the notebook is graded on the instructor's cells, and the
-log names the student and what was repaired.  nbgrader's ``OverwriteCells`` then puts the hidden
-tests back into the test cells.
+log names the student and what was repaired, including each locked cell whose text the student
+edited (and only those).  ``RestoreHiddenTests`` (nbgrader's ``OverwriteCells``) then puts the
+hidden tests back into the test cells.  nbgrader's own check would report a changed checksum for
+every test cell that has hidden tests, edited or not, because it compares the released cell with
+the instructor's version; that report is left out, since the one above is exact.
 """
 import copy
 import os
 
 import nbformat
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 
 
 def grade_id(cell):
@@ -23,6 +27,10 @@ def grade_id(cell):
 
 def is_solution(cell):
     return bool(cell.metadata.get("nbgrader", {}).get("solution"))
+
+
+def is_locked(cell):
+    return "nbgrader" in cell.metadata and utils.is_locked(cell)
 
 
 class NormalizeSubmission(NbGraderPreprocessor):
@@ -52,6 +60,8 @@ class NormalizeSubmission(NbGraderPreprocessor):
                     answers[gid] = cell.source
                 if cell.metadata.get("nbgrader") != released[gid].metadata.get("nbgrader"):
                     repairs.append(f"reset the edited metadata of cell {gid!r}")
+                if is_locked(released[gid]) and cell.source != released[gid].source:
+                    repairs.append(f"the locked cell {gid!r} was edited; it is graded as released")
                 continue
             if "nbgrader" in cell.metadata:
                 repairs.append(f"kept an extra cell {gid!r} as a plain cell, without grading metadata")
@@ -70,3 +80,11 @@ class NormalizeSubmission(NbGraderPreprocessor):
         for repair in repairs:
             self.log.warning("%s: %s", student, repair)
         return nb, resources
+
+
+class RestoreHiddenTests(OverwriteCells):
+    """nbgrader's ``OverwriteCells`` without its checksum warnings (see the module docstring)."""
+
+    def report_change(self, name, attr, old, new):
+        if attr != "checksum":
+            super().report_change(name, attr, old, new)

@@ -1,0 +1,102 @@
+"""Every page of the built site, checked for accessibility in headless Chromium.
+
+axe-core (from the npm registry, ``make node``; pinned by package-lock.json) is injected into
+each page of ``_build/html``: the landing page, every chapter and every appendix page.  A page
+passes with no violation of impact "serious" or "critical", apart from the theme's own listed
+in ``ALLOWED`` with their reasons; every image has a non-empty ``alt``; and a keyboard alone
+reaches the link to the next page and follows it.
+"""
+import json
+import re
+
+import pytest
+
+from course import ROOT
+from test_site import HTML, site  # noqa: F401  (the fixture that serves _build/html)
+
+pytestmark = pytest.mark.browser
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+REPORT = ROOT / "_build" / "accessibility.json"
+
+ALLOWED = {
+    # rule id: (the elements it may concern, why).  Each is the theme's own markup
+    # (pydata-sphinx-theme under sphinx-book-theme), which no option of _config.yml changes.
+    "label-content-name-mismatch": (
+        (".search-button", ".theme-switch-button"),
+        "the search button is labelled 'Search' but also shows its shortcut 'Ctrl+K', and the "
+        "colour-mode button's label names the mode, not its icon; both names still start with what "
+        "a speech-input user would say"),
+}
+
+
+def allowed(violation):
+    selectors, _why = ALLOWED.get(violation["id"], ((), ""))
+    return bool(selectors) and all(any(s in node for s in selectors) for node in violation["nodes"])
+
+
+def pages():
+    """Every content page of the site, in reading order (from the built pages themselves)."""
+    if not HTML.is_dir():
+        return []
+    found = ["index.html"]
+    found += sorted(str(p.relative_to(HTML)) for p in (HTML / "chapters").glob("*.html"))
+    found += sorted(str(p.relative_to(HTML)) for p in (HTML / "appendix").glob("*.html"))
+    return found
+
+
+PAGES = pages()
+
+
+def run_axe(page):
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                       nodes: v.nodes.map(n => n.target.join(' '))}));
+    }""")
+
+
+@pytest.fixture(scope="module")
+def report():
+    results = {}
+    yield results
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_has_no_serious_accessibility_violation(site, page, report, path):  # noqa: F811
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `make node` (npm ci)")
+    page.goto(f"{site}/{path}", wait_until="networkidle")
+    page.wait_for_function("() => !window.MathJax || !MathJax.startup || MathJax.startup.promise")
+    page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    violations = run_axe(page)
+    report[path] = violations
+    serious = [v for v in violations if v["impact"] in ("serious", "critical") and not allowed(v)]
+    assert not serious, f"{path}: " + "; ".join(f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}"
+                                                for v in serious)
+    # Sphinx writes the file name as alt when a figure has none: that is no description either
+    no_alt = page.evaluate("""() => [...document.querySelectorAll('img')].filter(i => {
+        const alt = (i.getAttribute('alt') || '').trim();
+        return !alt || alt === i.getAttribute('src') || /\\.(png|jpe?g|svg|gif)$/i.test(alt);
+    }).map(i => i.getAttribute('src'))""")
+    assert not no_alt, f"{path}: images without a description in alt: {no_alt[:5]}"
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if p.startswith("chapters/")][:-1] or ["(no chapters)"])
+def test_keyboard_reaches_the_next_chapter(site, page, path):  # noqa: F811
+    page.goto(f"{site}/{path}", wait_until="networkidle")
+    target = page.locator("a.right-next").first
+    href = target.get_attribute("href")
+    assert href, f"{path} has no link to the next page"
+    for _ in range(400):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement && document.activeElement.classList.contains('right-next')"):
+            break
+    else:
+        pytest.fail(f"{path}: 400 presses of Tab never reached the link to the next page")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("load")
+    assert re.sub(r"[#?].*$", "", page.url).endswith(re.sub(r"^(\.\./)+|^\./", "", href).split("#")[0]), \
+        (page.url, href)

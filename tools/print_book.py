@@ -24,16 +24,16 @@ PRINT_CSS = """
 .headerlink, .toggle-secondary-sidebar, .skip-link { display: none !important; }
 .bd-main .bd-content .bd-article-container { max-width: 100% !important; }
 .bd-page-width { max-width: 100% !important; }
-/* every chapter starts on a new page */
-section > h1 { break-before: page; }
-.bd-article > section:first-of-type > h1 { break-before: avoid; }
+/* every chapter (each document of the single page) starts on a new page */
+span[id^="document-"] + section { break-before: page; }
 figure, img, .cell_output, mjx-container[display="true"] { break-inside: avoid; }
 html { font-size: 11pt; }
+pre { white-space: pre-wrap !important; overflow-wrap: anywhere; }   /* long code lines wrap, not clip */
 """
 
 
 def print_book(html_dir=ROOT / "_build" / "singlehtml", pdf=ROOT / "_build" / "pdf" / "book.pdf"):
-    html_dir, pdf = Path(html_dir), Path(pdf)
+    html_dir, pdf = Path(html_dir).resolve(), Path(pdf).resolve()
     index = html_dir / "index.html"
     if not index.is_file():
         raise SystemExit(f"{index} is missing: build it with "

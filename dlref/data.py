@@ -49,6 +49,9 @@ def _md5(path):
 def _read_idx(path, magic, dims):
     with gzip.open(path, "rb") as f:
         raw = f.read()
+    if len(raw) < 4 * (1 + dims):
+        raise DataFileError(f"{path} is too short for an IDX file: {len(raw)} bytes, "
+                            f"expected a header of {4 * (1 + dims)} bytes and then the data")
     header = np.frombuffer(raw, dtype=">i4", count=1 + dims)
     if header[0] != magic:
         raise DataFileError(f"{path} is not an IDX file of the expected kind "

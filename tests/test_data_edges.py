@@ -32,6 +32,11 @@ def test_read_idx_refuses_a_wrong_kind_or_a_short_file(tmp_path):
     path = write_idx(tmp_path / "short.gz", 2051, (2, 2, 3), range(11))
     with pytest.raises(data.DataFileError, match=r"short\.gz holds 11 bytes of data, expected 12$"):
         data._read_idx(path, 2051, 3)
+    truncated = tmp_path / "truncated.gz"
+    with gzip.open(truncated, "wb") as f:
+        f.write(np.array([2051, 2], dtype=">i4").tobytes())      # cut inside the header
+    with pytest.raises(data.DataFileError, match=r"too short for an IDX file: 8 bytes, expected a header of 16"):
+        data._read_idx(truncated, 2051, 3)
 
 
 def test_data_dir_can_be_overridden(tmp_path, monkeypatch):

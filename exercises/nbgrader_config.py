@@ -64,7 +64,7 @@ c.HTMLExporter.extra_template_basedirs = template_dirs()
 c.HTMLExporter.filters = {"inline_mathjax": "coursegrader.feedback.inline_mathjax"}
 
 # `make collect` (nbgrader zip_collect): a class's zip, as downloaded from the learning platform,
-# holds one notebook per student, named <student>_<assignment>.ipynb (alice_ch01_neuron.ipynb) or
+# holds one notebook per student, named <student>_<assignment>.ipynb (alice_chNN_slug.ipynb) or
 # <student>/<assignment>.ipynb; student ids are letters, digits, '.' and '-'.  Each lands in
 # submitted/<student>/<assignment>/<assignment>.ipynb.
 c.FileNameCollectorPlugin.named_regexp = (

@@ -104,6 +104,7 @@ execute: venv
 bench: venv
 	$(BIN)/python benchmarks/mlp_vs_keras.py
 	$(BIN)/python benchmarks/cnn_vs_keras.py --profile
+	$(BIN)/python benchmarks/mnist_mlp_full.py
 
 # Removes what the commands build: the site, the PDF and the student release.  Graded work is
 # kept, the gradebook with it: `make clean-grades` removes submitted/, downloaded/,

@@ -8,11 +8,12 @@ chapters: ``dlref.layers.Dense`` is ``keras.layers.Dense``,
 The course's plot helpers live in ``dlref.plot`` (``from dlref import plot``).
 It is not imported here, so that ``import dlref`` does not load matplotlib.
 """
-from dlref import (activations, conv, data, functional, gradcheck, graph,
-                   initializers, layers, losses, models, neuron, optimizers, recurrent)
+from dlref import (activations, attention, conv, data, functional, gradcheck, graph,
+                   initializers, layers, losses, models, neuron, optimizers, recurrent,
+                   robustness)
 from dlref.random import set_random_seed
 
-__all__ = ["activations", "conv", "data", "functional", "gradcheck", "graph",
+__all__ = ["activations", "attention", "conv", "data", "functional", "gradcheck", "graph",
            "initializers", "layers", "losses", "models", "neuron",
-           "optimizers", "recurrent", "set_random_seed"]
+           "optimizers", "recurrent", "robustness", "set_random_seed"]
 __version__ = "0.1.0"

@@ -17,12 +17,36 @@ from dlref.random import get_rng
 
 
 def rel_error(a, b):
-    """Relative error ``||a - b|| / (||a|| + ||b||)`` of two arrays (0 when both are zero)."""
+    """Relative error ``||a - b|| / (||a|| + ||b||)`` of two arrays (chapters 5 and 6).
+
+    The norms are Euclidean norms over all entries.  The result lies in ``[0, 1]``: 0 when
+    the arrays are equal (also when both are zero, or empty), 1 when one of them is zero and
+    the other is not, or when they point in opposite directions.
+
+    Parameters
+    ----------
+    a, b : array_like of real numbers, the same shape (any)
+
+    Returns
+    -------
+    float
+        The relative error, or ``inf`` when either array holds a NaN or an infinity.  A
+        gradient check asks ``rel_error(analytic, numeric) < 1e-7``; with ``inf`` a NaN or
+        infinite gradient fails it, instead of passing as it would if NaN norms were
+        treated as zero.
+
+    Raises
+    ------
+    ValueError
+        When the shapes differ.
+    """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"cannot compare arrays of shapes {a.shape} and {b.shape}")
     if a.size == 0:
         return 0.0
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return float("inf")                   # NaN or inf: never a passing check
     scale = np.linalg.norm(a) + np.linalg.norm(b)
     return float(np.linalg.norm(a - b) / scale) if scale > 0 else 0.0
 

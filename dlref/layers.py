@@ -20,6 +20,7 @@ from dlref import conv as C
 from dlref import functional as F
 from dlref import recurrent as R
 from dlref._checks import as_float_array, positive_int
+from dlref.random import get_rng
 
 WEIGHT_ORDER = ("kernel", "recurrent_kernel", "bias")  # the order of keras get_weights()
 
@@ -219,6 +220,66 @@ class Flatten(Layer):
         return dz.reshape(self._shape)
 
 
+class Dropout(Layer):
+    """Inverted dropout, as ``keras.layers.Dropout`` (chapter 8).
+
+    During training (``forward(x, training=True)``) every entry of ``x`` is
+    kept with probability ``1 - rate`` and set to 0 otherwise, and the kept
+    entries are multiplied by ``1 / (1 - rate)``, so that the expected output
+    equals ``x``.  At inference (``training=False``, what ``predict`` and
+    ``evaluate`` use) the layer is the identity, with no scaling.  As in
+    TensorFlow, an entry is kept where a uniform draw ``u`` in [0, 1)
+    satisfies ``u >= rate``.
+
+    ``backward`` multiplies the upstream gradient by the same scaled mask as
+    the last training forward pass: ``dx = dy * mask / (1 - rate)``.
+
+    Parameters
+    ----------
+    rate : float
+        The fraction of entries to drop, ``0 <= rate < 1``.
+    seed : int, optional
+        Seeds the layer's own generator, so that its sequence of masks is
+        reproducible; without it the masks come from dlref's global generator
+        (``dlref.set_random_seed``).  The masks are not those Keras draws.
+
+    Input and output have the same shape, any shape.  The layer has no weights.
+    """
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)) \
+                or not 0 <= rate < 1:
+            raise ValueError(f"rate must be a number with 0 <= rate < 1 (the fraction of inputs "
+                             f"to drop), got {rate!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
+        self.rate = float(rate)
+        self.seed = None if seed is None else int(seed)
+        self._rng = None if seed is None else np.random.default_rng(self.seed)
+        self._mask = None
+
+    def preactivation(self, x, training=False):
+        if not training or self.rate == 0.0:
+            self._mask = None                       # the identity: backward passes dy through
+            return x
+        keep = (self._rng or get_rng()).random(x.shape) >= self.rate
+        scale = np.asarray(1.0 / (1.0 - self.rate), dtype=x.dtype)
+        self._mask = np.where(keep, scale, np.zeros((), dtype=x.dtype))
+        return x * self._mask
+
+    def preactivation_backward(self, dz):
+        if self._mask is None:
+            return dz
+        if dz.shape != self._mask.shape:
+            raise ValueError(f"dy must have the shape of the last output {self._mask.shape}, "
+                             f"got {dz.shape}")
+        return dz * self._mask
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
 class Conv2D(Layer):
     """2-D convolution over NHWC images, then an activation.
 
@@ -380,7 +441,7 @@ class LSTM(_Recurrent):
         return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
 
 
-_LAYERS = {cls.__name__: cls for cls in (Dense, Activation, Flatten, Conv2D, MaxPooling2D,
+_LAYERS = {cls.__name__: cls for cls in (Dense, Activation, Flatten, Dropout, Conv2D, MaxPooling2D,
                                          SimpleRNN, LSTM)}
 
 

@@ -193,6 +193,42 @@ class Sequential:
         loss, grads, _ = self._gradients(x, self._targets(y, len(x)))
         return loss, grads
 
+    def input_gradient(self, x, y):
+        """Gradient of the compiled loss with respect to the inputs, dL/dx (chapter 12).
+
+        The backward pass of :meth:`compute_gradients`, carried one step further, to the
+        input: saliency maps and adversarial examples (FGSM) are made from it.  Nothing is
+        updated; the layers' ``grads`` are overwritten, as by ``compute_gradients``.
+
+        Parameters
+        ----------
+        x : array_like, shape (batch,) + the model's input shape
+        y : array_like
+            The targets, as for :meth:`fit` (integer labels for the sparse loss).
+
+        Returns
+        -------
+        ndarray, the shape of ``x``, the model's dtype
+            ``dL/dx`` for the loss ``L`` of the batch, a mean over its samples: row ``i``
+            is ``1 / batch`` times the gradient of sample ``i``'s own loss.
+        """
+        self._check_compiled()
+        x = self._inputs(x)
+        y = self._targets(y, len(x))
+        first = self.layers[0]
+        saved, first.compute_input_grad = first.compute_input_grad, True
+        try:
+            _, grad, out = self._loss_and_output(x, y, training=False)
+            grad = grad.astype(out.dtype, copy=False)
+            layers = self.layers
+            if self.fuses_output_activation:
+                grad, layers = self.layers[-1].preactivation_backward(grad), self.layers[:-1]
+            for layer in reversed(layers):
+                grad = layer.backward(grad)
+        finally:
+            first.compute_input_grad = saved
+        return grad
+
     def train_step(self, x, y):
         """One optimizer step on one batch; returns its logs ``{"loss": ..., "accuracy": ...}``.
 
@@ -220,8 +256,13 @@ class Sequential:
             return float(np.mean((out > 0.5) == (np.asarray(y) > 0.5)))
         return float(np.mean(np.argmax(out, axis=-1) == np.argmax(y, axis=-1)))
 
-    def fit(self, x, y, batch_size=32, epochs=1, verbose=1, validation_data=None, shuffle=True):
-        """Train for ``epochs`` passes over ``(x, y)``; returns a :class:`History`."""
+    def fit(self, x, y, batch_size=32, epochs=1, verbose=1, validation_data=None, shuffle=True,
+            callbacks=None):
+        """Train for ``epochs`` passes over ``(x, y)``; returns a :class:`History`.
+
+        ``callbacks``: objects with Keras's hooks (``dlref.callbacks.Callback``), such as
+        ``EarlyStopping``; one that sets ``model.stop_training`` ends training after that epoch.
+        """
         self._check_compiled()
         batch_size, epochs = positive_int(batch_size, "batch_size"), positive_int(epochs, "epochs")
         x = self._inputs(x)
@@ -229,6 +270,10 @@ class Sequential:
         if validation_data is not None and len(validation_data) != 2:
             raise ValueError("validation_data must be a pair (x_val, y_val)")
         history = History()
+        callbacks, self.stop_training = list(callbacks or []), False
+        for callback in callbacks:
+            callback.set_model(self)
+            callback.on_train_begin()
         steps = -(-len(x) // batch_size)
         for epoch in range(epochs):
             if verbose:
@@ -248,6 +293,12 @@ class Sequential:
                 if verbose:
                     print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if k.startswith("val_")))
             history.append(epoch, logs)
+            for callback in callbacks:
+                callback.on_epoch_end(epoch, dict(logs))
+            if self.stop_training:
+                break
+        for callback in callbacks:
+            callback.on_train_end()
         self.history = history
         return history
 

@@ -114,5 +114,5 @@ def test_repr_and_messages():
     with pytest.raises(ValueError, match=r"^Conv2D expects images of shape \(batch, height, width, channels\), "
                                          r"got \(1, 2, 3\)$"):
         L.Conv2D(1, 2).build((1, 2, 3))
-    with pytest.raises(ValueError, match=r"^unknown layer class 'Dropout'; expected one of \['Activation', "):
-        L.from_config("Dropout", {})
+    with pytest.raises(ValueError, match=r"^unknown layer class 'BatchNormalization'; expected one of \['Activation', "):
+        L.from_config("BatchNormalization", {})

@@ -21,6 +21,7 @@ SHOTS = ROOT / "_build" / "screenshots"
 
 pytestmark = pytest.mark.browser
 CHAPTERS = chapters()
+APPENDIX = sorted(p.stem for p in (ROOT / "appendix").glob("*.md"))   # appendix/<name>.html
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +124,49 @@ def test_landing_page_links_the_repository(site, page):
     page.goto(f"{site}/index.html", wait_until="networkidle")
     assert page.locator(f"article a[href='{url}']").count() >= 1, f"the landing page does not link {url}"
     assert page.locator(f"a[href^='{url}']").count() >= 2, "the header's repository button is missing"
+
+
+def broken_links(page, html_path):
+    """The links of a page's article that lead to no file of the site, or to no anchor in it."""
+    hrefs = page.evaluate("() => [...document.querySelectorAll('article a[href]')].map(a => a.getAttribute('href'))")
+    broken = []
+    for href in hrefs:
+        if re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I):          # https:, mailto:, ... leave the site
+            continue
+        path, _, fragment = href.partition("#")
+        target = (html_path.parent / path).resolve() if path else html_path
+        if not target.is_file() or not target.is_relative_to(HTML.resolve()):
+            broken.append(href)
+        elif fragment and not re.search(rf'id="{re.escape(fragment)}"', target.read_text()):
+            broken.append(href)
+    return broken
+
+
+@pytest.mark.parametrize("name", APPENDIX)
+def test_appendix_page_links_resolve_and_formulas_typeset(site, page, name):
+    """Glossary, errata, FAQ, notation, references, execution statistics: as the chapters are."""
+    path = HTML / "appendix" / f"{name}.html"
+    assert path.is_file(), f"{path} is missing: run `make book` (is it in _toc.yml?)"
+    page.goto(f"{site}/appendix/{name}.html", wait_until="networkidle")
+    if re.search(r"\$[^$\s][^$]*\$", (ROOT / "appendix" / f"{name}.md").read_text()):
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("() => MathJax.startup.promise")
+        assert page.locator("mjx-container").count() >= 1, f"{name}: its TeX was not typeset"
+    assert page.locator("mjx-merror").count() == 0, f"{name}: formulas failed to typeset"
+    raw = page.locator("article").inner_text()
+    assert "\\frac" not in raw and "$$" not in raw and "{term}" not in raw and "{cite" not in raw, \
+        f"raw markup left on appendix/{name}.html"
+    assert not broken_links(page, path), f"appendix/{name}.html: broken links {broken_links(page, path)}"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"appendix_{name}.png"))
+    assert page.foreign == [], f"requests to other hosts: {page.foreign}"
+    assert page.console_errors == [], page.console_errors
+
+
+def test_search_finds_the_appendix(site, page):
+    for query, target in (("errata", "appendix/errata.html"), ("glossary", "appendix/glossary.html")):
+        page.goto(f"{site}/search.html?q={query}", wait_until="networkidle")
+        page.wait_for_selector("#search-results li", timeout=15000)
+        hrefs = page.locator("#search-results li a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+        assert any(h.split("#")[0].endswith(target) for h in hrefs), (query, hrefs)
+    assert page.foreign == [], f"requests to other hosts: {page.foreign}"

@@ -59,6 +59,7 @@ test: venv system-deps node book pdf
 pdf: venv system-deps book
 	$(BIN)/jupyter-book build . --builder singlehtml -W -n --keep-going
 	$(BIN)/python tools/print_book.py _build/singlehtml _build/pdf/book.pdf
+	cp _build/pdf/book.pdf _build/html/book.pdf     # the landing page links it
 
 # axe-core, from the npm registry, for the accessibility test (package-lock.json pins it).
 node: node_modules/.installed

@@ -67,3 +67,10 @@ def test_every_font_is_embedded(book):
             if descriptor is None or not any(k in descriptor.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3")):
                 missing.append(str(font.get("/BaseFont")))
     assert fonts > 0 and not missing, f"fonts not embedded: {sorted(set(missing))}"
+
+
+def test_the_site_offers_the_pdf():
+    html = ROOT / "_build" / "html"
+    assert 'href="book.pdf"' in (html / "index.html").read_text(), "the landing page does not link book.pdf"
+    assert (html / "book.pdf").is_file() and (html / "book.pdf").read_bytes() == PDF.read_bytes(), \
+        "_build/html/book.pdf is not the PDF that `make pdf` printed"

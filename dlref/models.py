@@ -170,15 +170,22 @@ class Sequential:
         loss, dlogits = self.loss.value_and_grad(y, logits, from_logits=True)
         return loss, dlogits, last.activation_fn(logits)
 
-    def _gradients(self, x, y):
-        loss, grad, out = self._loss_and_output(x, y, training=True)
+    def _loss_backward(self, x, y, training):
+        """Forward pass, loss and backward pass of one batch: ``(loss, dL/dx, output)``.
+
+        Fills every layer's ``grads``; fused, the backward pass starts at the logits.
+        """
+        loss, grad, out = self._loss_and_output(x, y, training=training)
         grad = grad.astype(out.dtype, copy=False)
+        layers = self.layers
         if self.fuses_output_activation:
-            grad = self.layers[-1].preactivation_backward(grad)
-            for layer in reversed(self.layers[:-1]):
-                grad = layer.backward(grad)
-        else:
-            self.backward(grad)
+            grad, layers = self.layers[-1].preactivation_backward(grad), self.layers[:-1]
+        for layer in reversed(layers):
+            grad = layer.backward(grad)
+        return loss, grad, out
+
+    def _gradients(self, x, y):
+        loss, _, out = self._loss_backward(x, y, training=True)
         grads = [layer.grads[k] for layer in self.layers for k in layer.weight_keys]
         return loss, grads, out
 
@@ -218,13 +225,7 @@ class Sequential:
         first = self.layers[0]
         saved, first.compute_input_grad = first.compute_input_grad, True
         try:
-            _, grad, out = self._loss_and_output(x, y, training=False)
-            grad = grad.astype(out.dtype, copy=False)
-            layers = self.layers
-            if self.fuses_output_activation:
-                grad, layers = self.layers[-1].preactivation_backward(grad), self.layers[:-1]
-            for layer in reversed(layers):
-                grad = layer.backward(grad)
+            _, grad, _ = self._loss_backward(x, y, training=False)
         finally:
             first.compute_input_grad = saved
         return grad

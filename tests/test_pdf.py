@@ -42,8 +42,10 @@ def test_every_chapter_is_in_the_book_in_order(book):
     # each title first appears in the table of contents, in order; then again as its chapter's heading
     bodies = [text.find(c.title, text.find(CHAPTERS[-1].title) + 1) for c in CHAPTERS]
     assert all(b > 0 for b in bodies) and bodies == sorted(bodies), "the chapters are not all in order"
-    marks = list(flatten(reader.outline))
-    assert all(any(c.title in m for m in marks) for c in CHAPTERS), marks
+    # Chromium drops the space where a heading wraps onto a second line, so spaces are not compared
+    marks = [re.sub(r"\s+", "", m) for m in flatten(reader.outline)]
+    missing = [c.title for c in CHAPTERS if not any(re.sub(r"\s+", "", c.title) == m for m in marks)]
+    assert not missing, f"no bookmark for {missing} among {marks}"
 
 
 def test_formulas_and_chinese_terms_are_text(book):
@@ -71,6 +73,9 @@ def test_every_font_is_embedded(book):
 
 def test_the_site_offers_the_pdf():
     html = ROOT / "_build" / "html"
-    assert 'href="book.pdf"' in (html / "index.html").read_text(), "the landing page does not link book.pdf"
+    index = (html / "index.html").read_text()
+    redirect = re.search(r'http-equiv="Refresh" content="0; url=([^"]+)"', index)   # Jupyter Book's index
+    landing = (html / redirect.group(1)).read_text() if redirect else index
+    assert 'href="book.pdf"' in landing, "the landing page does not link book.pdf"
     assert (html / "book.pdf").is_file() and (html / "book.pdf").read_bytes() == PDF.read_bytes(), \
         "_build/html/book.pdf is not the PDF that `make pdf` printed"

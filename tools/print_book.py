@@ -29,6 +29,8 @@ span[id^="document-"] + section { break-before: page; }
 figure, img, .cell_output, mjx-container[display="true"] { break-inside: avoid; }
 html { font-size: 11pt; }
 pre { white-space: pre-wrap !important; overflow-wrap: anywhere; }   /* long code lines wrap, not clip */
+/* headings small enough to stay on one line: Chromium's bookmark drops the space at a line break */
+h1 { font-size: 1.8rem !important; } h2 { font-size: 1.4rem !important; } h3, h4 { font-size: 1.2rem !important; }
 """
 
 

@@ -47,3 +47,15 @@ def test_nbgrader_config_names_no_assignment():
     config = (ROOT / "exercises" / "nbgrader_config.py").read_text()
     assert "db_assignments" not in config
     assert not [name for name in assignments() if name in config]
+
+
+def test_every_chapter_is_stored_executed():
+    # nbval compares fresh outputs with the stored ones; a chapter stored without them is only run
+    import nbformat
+    for chapter in chapters():
+        code = [c for c in nbformat.read(chapter.notebook, 4).cells if c.cell_type == "code"]
+        unexecuted = [i for i, c in enumerate(code) if c.execution_count is None]
+        assert not unexecuted, f"{chapter.stem}: code cells {unexecuted} have no stored run (make execute)"
+        counts = [c.execution_count for c in code]
+        assert counts == list(range(1, len(code) + 1)), f"{chapter.stem}: stored out of order {counts}"
+        assert any(c.outputs for c in code), f"{chapter.stem} stores no output"

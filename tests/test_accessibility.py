@@ -26,10 +26,6 @@ ALLOWED = {
         "the search button is labelled 'Search' but also shows its shortcut 'Ctrl+K'; the colour-mode "
         "button's label names the mode, not its icon; the theme's navigation links carry a title that "
         "differs from their text; the names still start with what a speech-input user would say"),
-    "aria-required-children": (
-        (".citation-list",),
-        "Sphinx writes the bibliography as role='list' holding role='doc-biblioentry' items, a "
-        "DPUB-ARIA role that axe does not accept as a list item; it is docutils' HTML writer"),
 }
 
 

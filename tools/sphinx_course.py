@@ -1,6 +1,6 @@
 """The course's own Sphinx extension (``_config.yml``: ``sphinx.local_extensions``).
 
-Three small things that no option of Jupyter Book sets:
+Four small things that no option of Jupyter Book sets:
 
 * **Figures are numbered by chapter.**  Sphinx numbers captioned figures through the whole book
   (Figure 1 ... Figure 60) unless the table of contents is numbered, and numbering it would
@@ -10,6 +10,9 @@ Three small things that no option of Jupyter Book sets:
 * **Citations read as author and year.**  ``{cite:t}`key``` gives "McCulloch and Pitts (1943)",
   ``{cite:p}`key``` gives "(McCulloch and Pitts, 1943)", with round brackets; the bibliography
   page labels each entry the same way ("[McCulloch and Pitts 1943]") and sorts by author.
+* **The bibliography is a valid ARIA list.** docutils writes each entry as
+  ``role="doc-biblioentry"`` inside ``role="list"``, which assistive technology (and axe-core's
+  rule aria-required-children) reads as a list without items; the entries become list items.
 * **The execution table says "ok" or "failed"** (``{nb-exec-table}``, appendix/execution.md),
   where myst-nb writes the emoji ✅ and ❌, which many offline systems cannot draw.
 """
@@ -108,8 +111,14 @@ def _plain_exec_status():
         execution_tables._key2transform["succeeded"] = lambda ok: "ok" if ok is True else "failed"
 
 
+def bibliography_entries_as_list_items(app, pagename, templatename, context, doctree):
+    if "doc-biblioentry" in context.get("body", ""):
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+
+
 def setup(app):
     _plain_exec_status()
+    app.connect("html-page-context", bibliography_entries_as_list_items)
     # after Sphinx's own TocTreeCollector has assigned the book-wide numbers (priority 500)
     app.connect("env-get-updated", number_figures_by_chapter, priority=900)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,6 +1,7 @@
 """The one naming rule: chapters/NN_slug.ipynb <-> exercises/source/chNN_slug/ <-> dlref modules."""
 import re
 
+import nbformat
 import yaml
 
 from course import ROOT, assignment_notebook, assignments, chapters, module_chapters, realistic_bug
@@ -51,7 +52,6 @@ def test_nbgrader_config_names_no_assignment():
 
 def test_every_chapter_is_stored_executed():
     # nbval compares fresh outputs with the stored ones; a chapter stored without them is only run
-    import nbformat
     for chapter in chapters():
         code = [c for c in nbformat.read(chapter.notebook, 4).cells if c.cell_type == "code"]
         unexecuted = [i for i, c in enumerate(code) if c.execution_count is None]
